@@ -1,0 +1,29 @@
+"""Fetch a model's weights from the Hugging Face Hub into the Hub cache ahead of time.
+
+    python -m genmodels.download NAME [NAME ...]
+
+Afterwards the app and `genmodels.hub.load` find them offline. Models with a folder under `checkpoints/` need no
+download; this fetches the Hub copy anyway, so the two can be compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from . import hub, registry
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="+", choices=list(registry.REGISTRY), metavar="NAME")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the Hub's first answer")
+    args = parser.parse_args(argv)
+    for name in args.names:
+        try:
+            print(name, hub.hub_folder(registry.get(name), args.timeout))
+        except ValueError as exc:
+            parser.exit(1, f"{exc}\n")
+
+
+if __name__ == "__main__":
+    main()

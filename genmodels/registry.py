@@ -1,0 +1,87 @@
+"""The one catalogue of named models: name -> class, family, dataset, local folder and Hub location.
+
+Names are `<model>-<dataset>`, the same string as the folder under `checkpoints/`. Everything else (the loader, the
+trainer, the evaluator, the app's model pickers and the tests) iterates over this map, so a new model is one entry.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch import nn
+
+from .models.classifier import MNISTClassifier
+from .models.gan import GANGenerator
+from .models.vae import ConvVAE
+
+HUB_ORG = "genmodels"
+
+
+def checkpoints_dir() -> Path:
+    """$GENMODELS_CHECKPOINTS, else `checkpoints/` at the top of the repository."""
+    return Path(os.environ.get("GENMODELS_CHECKPOINTS") or Path(__file__).resolve().parents[1] / "checkpoints")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One catalogued model.
+
+    Attributes:
+        name: `<model>-<dataset>`; also the checkpoint folder's name.
+        cls: the nn.Module + PyTorchModelHubMixin class; its constructor kwargs are its config.
+        family: "gan", "vae", "classifier", ...
+        dataset: the data it was trained on.
+        title: how the app names it.
+        tiny_config: small constructor kwargs for fast tests.
+        hub_repo, revision: where the weights live on the Hugging Face Hub.
+        generative: whether it draws samples (the Sample tab lists only these).
+    """
+
+    name: str
+    cls: type[nn.Module]
+    family: str
+    dataset: str
+    title: str
+    tiny_config: dict
+    hub_repo: str = ""
+    revision: str = "main"
+    generative: bool = True
+
+    @property
+    def local_dir(self) -> Path:
+        return checkpoints_dir() / self.name
+
+
+def _entry(name: str, cls: type[nn.Module], family: str, title: str, tiny: dict, **kw) -> ModelEntry:
+    return ModelEntry(name, cls, family, "mnist", title, tiny, hub_repo=f"{HUB_ORG}/{name}", **kw)
+
+
+REGISTRY: dict[str, ModelEntry] = {
+    e.name: e
+    for e in (
+        _entry("dcgan-mnist", GANGenerator, "gan", "DCGAN", dict(latent_dim=8, width=4)),
+        _entry("wgan-gp-mnist", GANGenerator, "gan", "WGAN-GP", dict(latent_dim=8, width=4)),
+        _entry("vae-mnist", ConvVAE, "vae", "VAE", dict(latent_dim=4, width=4, hidden=16)),
+        _entry(
+            "mnist-classifier",
+            MNISTClassifier,
+            "classifier",
+            "Classifier",
+            dict(width=4, feature_dim=8),
+            generative=False,
+        ),
+    )
+}
+
+
+def get(name: str) -> ModelEntry:
+    """The entry called `name`. Raises ValueError naming the known models when there is none."""
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise ValueError(f"Unknown model {name!r}. Known models: {', '.join(REGISTRY)}.")
+    return REGISTRY[name]
+
+
+def generative_names() -> list[str]:
+    return [name for name, entry in REGISTRY.items() if entry.generative]

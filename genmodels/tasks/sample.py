@@ -1,0 +1,155 @@
+"""The Sample tab: several model families side by side from one seed.
+
+`sample_models` takes plain values and returns, per model, a grid picture, its timing, a metric badge, the
+classifier's labels and, if asked, the nearest training image of each sample. A model that cannot load reports its
+error in its own result; the others still render.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+import numpy as np
+import torch
+
+from .. import data, hub, registry
+from ..models.base import cpu_generator
+from ..models.classifier import MNISTClassifier
+from .common import as_float, as_int, image_grid
+
+log = logging.getLogger(__name__)
+
+MAX_SAMPLES = 64
+MAX_SEED = 2**31 - 1
+_train_images: torch.Tensor | None = None
+_train_lock = threading.Lock()
+
+
+def sampleable_models() -> list[str]:
+    return registry.generative_names()
+
+
+def badge(name: str) -> str:
+    """The model's held-out metric from its checkpoint's metrics.json (written by `genmodels.evaluate --card`)."""
+    path = registry.get(name).local_dir / "metrics.json"
+    if not path.is_file():
+        return "no held-out metrics yet"
+    m = json.loads(path.read_text())
+    if "iwae_nats" in m:
+        return f"NLL ≤ {m['iwae_nats']:.1f} nats (IWAE, test) · −ELBO {m['elbo_nats']:.1f}"
+    if "fd" in m:
+        return f"FD {m['fd']:.2f} (classifier features, test)"
+    return ", ".join(f"{k} {v}" for k, v in m.items() if isinstance(v, float))
+
+
+def training_images() -> torch.Tensor:
+    """The MNIST train split as (n, 784) floats in [0, 1], loaded once (downloaded when missing and online)."""
+    global _train_images
+    with _train_lock:
+        if _train_images is None:
+            images, _ = data.load_mnist(None, "train")
+            _train_images = data.to_unit(images).flatten(1)
+        return _train_images
+
+
+def nearest_training(samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """For samples (n, 1, 28, 28): the closest training image of each (L2 in pixels), (n, 1, 28, 28), and distances."""
+    train = training_images()
+    d = torch.cdist(samples.flatten(1).cpu(), train)
+    dist, idx = d.min(1)
+    return train[idx].reshape(samples.shape), dist
+
+
+def pair_grid(samples: torch.Tensor, nearest: torch.Tensor) -> np.ndarray:
+    """Each cell: the sample, then its nearest training image to its right."""
+    pairs = torch.cat([samples.cpu(), torch.full_like(samples[..., :2], 0.5).cpu(), nearest], dim=-1)
+    return image_grid(pairs, ncol=max(1, int(np.ceil(np.sqrt(len(pairs) / 2)))))
+
+
+def _labels(images: torch.Tensor) -> list[int] | None:
+    try:
+        classifier: MNISTClassifier = hub.cached("mnist-classifier")
+    except ValueError as exc:
+        log.warning("no classifier for labels: %s", exc)
+        return None
+    with torch.no_grad():
+        return classifier(images.to(classifier.device)).argmax(1).tolist()
+
+
+def sample_one(name: str, n: int, seed: int, temperature: float, truncation: float, nearest: bool) -> dict:
+    """One model's result; errors (missing or broken checkpoint) are reported in the result, not raised."""
+    entry = registry.get(name)
+    result = {"model": name, "title": entry.title, "family": entry.family}
+    try:
+        start = time.perf_counter()
+        model = hub.cached(name)
+        result["load_s"] = round(time.perf_counter() - start, 3)
+        start = time.perf_counter()
+        kwargs = {"truncation": truncation or None} if entry.family == "gan" else {}
+        images = model.sample(n, cpu_generator(seed), temperature=temperature, **kwargs)
+        if images.is_cuda:
+            torch.cuda.synchronize()
+        result["sample_s"] = round(time.perf_counter() - start, 4)
+    except ValueError as exc:
+        result["error"] = str(exc)
+        return result
+    images = images.cpu()
+    result["grid"] = image_grid(images)
+    result["badge"] = badge(name)
+    result["labels"] = _labels(images)
+    if nearest:
+        try:
+            neighbours, dist = nearest_training(images)
+            result["nearest_grid"] = pair_grid(images, neighbours)
+            result["nearest_l2_mean"] = round(dist.mean().item(), 3)
+        except ValueError as exc:
+            result["nearest_error"] = str(exc)
+    return result
+
+
+def sample_models(
+    models: list[str] | str,
+    n: object = 16,
+    seed: object = 0,
+    temperature: object = 1.0,
+    truncation: object = 0.0,
+    nearest: bool = False,
+) -> list[dict]:
+    """Sample `n` images from each chosen model with the same seed.
+
+    Args:
+        models: registry names (see `sampleable_models`).
+        n: images per model, 1..MAX_SAMPLES.
+        seed: 0..MAX_SEED; the same seed gives the same images.
+        temperature: scale of the prior's standard deviation, (0, 2]; 1 is the trained model.
+        truncation: for GANs, resample each latent coordinate into [-t, t]; 0 turns it off.
+        nearest: also find each sample's closest training image (a memorisation check).
+
+    Returns:
+        One dict per model: model, title, family, and either error, or grid (uint8 HxWx3), sample_s, load_s,
+        badge, labels, and with `nearest` nearest_grid + nearest_l2_mean (or nearest_error).
+
+    Raises:
+        ValueError: for input a user can fix (no model chosen, unknown model, values out of range).
+    """
+    if isinstance(models, str):
+        models = [models]
+    if not models:
+        raise ValueError("Choose at least one model.")
+    names = list(dict.fromkeys(models))
+    for name in names:
+        if name not in sampleable_models():
+            raise ValueError(f"Unknown model {name!r}. Choose from: {', '.join(sampleable_models())}.")
+    n = as_int(n, "Number of samples", 1, MAX_SAMPLES)
+    seed = as_int(seed, "Seed", 0, MAX_SEED)
+    temperature = as_float(temperature, "Temperature", 0.05, 2.0)
+    truncation = as_float(truncation, "Truncation", 0.0, 4.0)
+    return [sample_one(name, n, seed, temperature, truncation, bool(nearest)) for name in names]
+
+
+def summary(results: list[dict]) -> dict:
+    """The JSON-able part of `sample_models`' results (no pictures): what the API returns beside the images."""
+    return {r["model"]: {k: v for k, v in r.items() if not k.endswith("grid")} for r in results}

@@ -1,0 +1,89 @@
+"""The MNIST reader on files the test writes, the download path against a local server, and binarisation."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+from genmodels import data
+
+from .conftest import DATA_ROOT, idx_bytes, write_mnist
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_reads_torchvision_layout(tmp_path, gz):
+    arrays = write_mnist(tmp_path, gz=gz)
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        images, labels = data.load_mnist(tmp_path, split, download=False)
+        assert images.dtype == torch.uint8 and labels.dtype == torch.int64
+        assert np.array_equal(images.numpy(), arrays[f"{prefix}-images-idx3-ubyte"])
+        assert np.array_equal(labels.numpy(), arrays[f"{prefix}-labels-idx1-ubyte"])
+
+
+def test_missing_files_say_where_to_put_them(tmp_path):
+    with pytest.raises(ValueError, match=str(tmp_path / "MNIST" / "raw")):
+        data.load_mnist(tmp_path, "train", download=False)
+
+
+def test_offline_download_fails_with_instructions(tmp_path):
+    # Port 9 on 127.0.0.1 refuses connections: what a machine without internet sees, but immediate.
+    with pytest.raises(ValueError, match="copy the MNIST idx files"):
+        data.download_mnist(tmp_path, mirrors=("http://127.0.0.1:9/",), timeout=2)
+
+
+def test_truncated_file_is_rejected(tmp_path):
+    write_mnist(tmp_path)
+    path = tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    path.write_bytes(path.read_bytes()[:-5])
+    with pytest.raises(ValueError, match="header says"):
+        data.load_mnist(tmp_path, "train", download=False)
+
+
+def test_bad_split():
+    with pytest.raises(ValueError, match="split"):
+        data.load_mnist(DATA_ROOT, "validation")
+
+
+def test_download_from_server_checks_md5(tmp_path, file_server):
+    served, url = file_server
+    source = write_mnist(tmp_path / "source")
+    checksums = {}
+    for stem, array in source.items():
+        blob = gzip.compress(idx_bytes(array))
+        (served / (stem + ".gz")).write_bytes(blob)
+        checksums[stem] = hashlib.md5(blob).hexdigest()
+    # The first mirror is down; the second serves the files.
+    data.download_mnist(tmp_path / "root", mirrors=("http://127.0.0.1:9/", url + "/"), checksums=checksums)
+    images, labels = data.load_mnist(tmp_path / "root", "test", download=False)
+    assert np.array_equal(images.numpy(), source["t10k-images-idx3-ubyte"])
+
+    bad = dict(checksums, **{"train-images-idx3-ubyte": "0" * 32})
+    with pytest.raises(ValueError, match="checksum mismatch"):
+        data.download_mnist(tmp_path / "other", mirrors=(url + "/",), checksums=bad)
+    assert not list((tmp_path / "other" / "MNIST" / "raw").glob("train-images*")), "a bad download must not stay"
+
+
+def test_official_checksums_are_the_published_ones():
+    assert set(data.MNIST_FILES) == {
+        f"{p}-{k}" for p in ("train", "t10k") for k in ("images-idx3-ubyte", "labels-idx1-ubyte")
+    }
+    assert all(len(v) == 32 for v in data.MNIST_FILES.values())
+
+
+def test_binarize_is_bernoulli_and_seeded():
+    x = torch.full((20000,), 0.3)
+    b = data.binarize(x, torch.Generator().manual_seed(1))
+    assert set(b.unique().tolist()) <= {0.0, 1.0}
+    assert abs(b.mean().item() - 0.3) < 0.02
+    assert torch.equal(data.fixed_binarization(x), data.fixed_binarization(x))
+    assert torch.equal(data.binarize(torch.zeros(5)), torch.zeros(5))
+
+
+@pytest.mark.skipif(not (DATA_ROOT / "MNIST" / "raw").is_dir(), reason="../shared/data not beside the checkout")
+def test_shared_data_shapes():
+    images, labels = data.load_mnist(DATA_ROOT, "test", download=False)
+    assert images.shape == (1000, 28, 28) and labels.max() == 9
