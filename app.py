@@ -43,6 +43,7 @@ def _slot_updates(result: dict | None) -> list:
 
 
 def run_sample(models: list[str], n: float, seed: float, temperature: float, truncation: float, nearest: bool) -> list:
+    """The Sample button and `api_name=\"sample\"`: one grid, caption and nearest view per model, then the JSON."""
     try:
         results = tasks.sample_models(models, n, seed, temperature, truncation, nearest)
     except ValueError as exc:
@@ -97,11 +98,13 @@ with gr.Blocks(title="genmodels") as demo:
                         slot_outputs += [column, grid, caption, neighbours]
                 with gr.Accordion("Details (JSON)", open=False):
                     details = gr.JSON(elem_id="sample-json")
+        # preprocess=False: raw values reach the task, which checks them all and says what is wrong in words.
         button.click(
             run_sample,
             [models, n, seed, temperature, truncation, nearest],
             slot_outputs + [details],
             api_name="sample",
+            preprocess=False,
         )
 
 

@@ -58,7 +58,7 @@ def training_images() -> torch.Tensor:
 def nearest_training(samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """For samples (n, 1, 28, 28): the closest training image of each (L2 in pixels), (n, 1, 28, 28), and distances."""
     train = training_images()
-    d = torch.cdist(samples.flatten(1).cpu(), train)
+    d = torch.cdist(samples.flatten(1).cpu(), train, compute_mode="donot_use_mm_for_euclid_dist")
     dist, idx = d.min(1)
     return train[idx].reshape(samples.shape), dist
 
@@ -137,9 +137,9 @@ def sample_models(
     """
     if isinstance(models, str):
         models = [models]
-    if not models:
-        raise ValueError("Choose at least one model.")
-    names = list(dict.fromkeys(models))
+    if not isinstance(models, (list, tuple)) or not models:
+        raise ValueError("Choose at least one model (a list of model names).")
+    names = list(dict.fromkeys(str(m) if not isinstance(m, str) else m for m in models))
     for name in names:
         if name not in sampleable_models():
             raise ValueError(f"Unknown model {name!r}. Choose from: {', '.join(sampleable_models())}.")

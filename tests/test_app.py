@@ -1,0 +1,149 @@
+"""The running app: its API (gradio_client) and a real headless Chromium clicking through the Sample tab.
+
+The app runs in a subprocess on a free port with the shipped checkpoints and the Hub switched off. The browser test
+needs Debian's chromium; it is skipped where that is missing, unless GENMODELS_REQUIRE_BROWSER=1 (CI sets it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import DATA_ROOT, REPO, subprocess_env
+
+ARTIFACTS = REPO / "artifacts"
+CHROMIUM = next(
+    (p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "") if p and Path(p).exists()), None
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    port = free_port()
+    env = subprocess_env(
+        GRADIO_SERVER_NAME="127.0.0.1",
+        GRADIO_SERVER_PORT=str(port),
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        GENMODELS_DATA=str(DATA_ROOT),
+    )
+    log = open(REPO / ".pytest_cache" / "app.log", "w") if (REPO / ".pytest_cache").is_dir() else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "gradio_api/info", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("the app did not start") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+def call_sample(client, models, n=4, seed=0, temperature=1.0, truncation=0.0, nearest=False):
+    return client.predict(models, n, seed, temperature, truncation, nearest, api_name="/sample")
+
+
+@pytest.mark.slow
+def test_api_sample_returns_images_and_summary(client):
+    outputs = call_sample(client, ["vae-mnist", "dcgan-mnist"], n=4, nearest=True)
+    summary = outputs[-1]
+    assert set(summary) == {"vae-mnist", "dcgan-mnist"}
+    for result in summary.values():
+        assert "error" not in result and len(result["labels"]) == 4 and result["nearest_l2_mean"] > 0
+    values = [o["value"] if isinstance(o, dict) else o for o in outputs[:-1]]  # gr.update(...) comes back as a dict
+    images = [v for v in values if isinstance(v, str) and v.endswith(".png")]
+    assert len(images) == 4  # a grid and a nearest-neighbour view per chosen model
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (dict(n=-1), "Number of samples must be from 1 to 64"),
+        (dict(n=10**6), "Number of samples must be from 1 to 64"),
+        (dict(n="many"), "Number of samples must be a whole number"),
+        (dict(seed="abc"), "Seed must be a whole number"),
+        (dict(models=["nope"]), "Unknown model 'nope'"),
+        (dict(models=[]), "Choose at least one model"),
+        (dict(models=None), "Choose at least one model"),
+        (dict(temperature="hot"), "Temperature must be a number"),
+    ],
+)
+def test_api_bad_input_is_a_clear_message(client, args, message):
+    from gradio_client.exceptions import AppError
+
+    kwargs = dict(models=["vae-mnist"]) | args
+    with pytest.raises(AppError) as info:
+        call_sample(client, **kwargs)
+    assert message in str(info.value) and "Traceback" not in str(info.value)
+
+
+@pytest.mark.slow
+def test_browser_sample_tab(app_url):
+    if CHROMIUM is None:
+        if os.environ.get("GENMODELS_REQUIRE_BROWSER") == "1":
+            pytest.fail("GENMODELS_REQUIRE_BROWSER=1 but Debian's chromium is not installed")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+            page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+            page.goto(app_url)
+            page.locator("#sample-button").click()
+            for name in ("dcgan-mnist", "wgan-gp-mnist", "vae-mnist"):
+                image = page.locator(f"#grid-{name} img")
+                expect(image).to_be_visible(timeout=60_000)
+                assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 100
+                expect(page.locator(f"#caption-{name}")).to_contain_text("ms")
+            page.screenshot(path=str(ARTIFACTS / "sample-tab.png"), full_page=True)
+            # Phone width: the grids wrap under each other and stay visible.
+            page.set_viewport_size({"width": 390, "height": 844})
+            expect(page.locator("#grid-vae-mnist img")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "sample-tab-phone.png"), full_page=True)
+        finally:
+            browser.close()
+    assert not errors, errors

@@ -1,0 +1,91 @@
+"""Metrics on known cases, and the evaluate CLI on the shipped checkpoints against the issue's thresholds."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from genmodels import evaluate
+
+from .conftest import DATA_ROOT, REPO, subprocess_env
+
+
+def test_frechet_distance_closed_forms():
+    a = torch.randn(4000, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    assert evaluate.frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    shift = torch.tensor([1.0, 2.0, 0, 0, 0, 0], dtype=torch.float64)
+    assert evaluate.frechet_distance(a, a + shift) == pytest.approx(5.0, abs=1e-6)  # only the mean term
+    # b = 2a: ‖μa − 2μa‖² + tr(Σa + 4Σa − 2·2Σa) = ‖μa‖² + tr Σa
+    expected = a.mean(0).pow(2).sum() + torch.cov(a.T).trace()
+    assert evaluate.frechet_distance(a, 2 * a) == pytest.approx(expected.item(), rel=1e-9)
+    b = torch.randn(4000, 6, generator=torch.Generator().manual_seed(1))
+    assert evaluate.frechet_distance(a, b) == pytest.approx(evaluate.frechet_distance(b, a), rel=1e-6)
+
+
+def test_class_histogram():
+    probs = torch.eye(10)[torch.tensor([0, 0, 3, 9])]
+    hist = evaluate.class_histogram(probs)
+    assert hist[0] == 0.5 and hist[3] == 0.25 and hist[9] == 0.25 and sum(hist) == pytest.approx(1)
+
+
+def run_cli(name: str) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "genmodels.evaluate", name, "--data-root", str(DATA_ROOT)],
+        cwd=REPO,
+        env=subprocess_env(HF_HUB_OFFLINE="1"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    # The shipped card must hold what the CLI prints now (no hand-edited or stale metrics).
+    card = json.loads((REPO / "checkpoints" / name / "metrics.json").read_text())
+    assert card.keys() == out.keys()
+    for key, value in card.items():
+        assert out[key] == (value if isinstance(value, str) else pytest.approx(value, rel=0.02, abs=1e-3)), key
+    return out
+
+
+needs_data = pytest.mark.skipif(
+    not (DATA_ROOT / "MNIST" / "raw").is_dir(), reason="../shared/data not beside the checkout"
+)
+
+
+@pytest.mark.slow
+@needs_data
+def test_shipped_classifier_accuracy():
+    assert run_cli("mnist-classifier")["accuracy"] >= 0.97
+
+
+@pytest.mark.slow
+@needs_data
+def test_shipped_vae_elbo():
+    out = run_cli("vae-mnist")
+    assert out["elbo_nats"] <= 100 and out["iwae_k"] >= 100
+    assert out["iwae_nats"] <= out["elbo_nats"], "the IWAE bound is tighter than the ELBO"
+
+
+@pytest.mark.slow
+@needs_data
+@pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist"])
+def test_shipped_gans_cover_every_class(name):
+    out = run_cli(name)
+    assert len(out["class_histogram"]) == 10 and min(out["class_histogram"]) >= 0.03, out
+    assert out["fd"] > 0
+
+
+@pytest.mark.parametrize("name", ["mnist-classifier", "vae-mnist", "dcgan-mnist", "wgan-gp-mnist"])
+def test_model_cards_are_complete(name):
+    folder = REPO / "checkpoints" / name
+    card = json.loads((folder / "metrics.json").read_text())
+    readme = (folder / "README.md").read_text()
+    training = json.loads((folder / "training.json").read_text())
+    assert training["epochs"] > 0 and training["wall_time_s"] > 0 and "## Held-out metrics" in readme
+    for key, value in card.items():
+        assert json.dumps(value) in readme, key
+    assert (folder / "model.safetensors").stat().st_size < 10 * 2**20

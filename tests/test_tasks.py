@@ -1,0 +1,126 @@
+"""The Sample tab's task functions, on tiny checkpoints the test writes (fast, and independent of training)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from genmodels import registry, tasks
+from genmodels.tasks import sample as sample_task
+from genmodels.tasks.common import as_float, as_int, image_grid
+
+from .conftest import DATA_ROOT
+
+
+@pytest.fixture
+def tiny_checkpoints(tmp_path, monkeypatch):
+    """Every catalogued model, tiny and randomly initialised, under a fresh checkpoints folder."""
+    for entry in registry.REGISTRY.values():
+        torch.manual_seed(0)
+        entry.cls(**entry.tiny_config).save_pretrained(tmp_path / entry.name)
+    monkeypatch.setenv("GENMODELS_CHECKPOINTS", str(tmp_path))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    return tmp_path
+
+
+def test_every_model_side_by_side(tiny_checkpoints):
+    results = tasks.sample_models(tasks.sampleable_models(), n=9, seed=5)
+    assert [r["model"] for r in results] == tasks.sampleable_models()
+    for r in results:
+        assert "error" not in r, r
+        assert r["grid"].dtype == np.uint8 and r["grid"].shape == (2 * (3 * 30 + 2), 2 * (3 * 30 + 2), 3)
+        assert len(r["labels"]) == 9 and all(0 <= c <= 9 for c in r["labels"])
+        assert r["sample_s"] >= 0 and r["badge"] == "no held-out metrics yet"
+
+
+def test_same_seed_same_images(tiny_checkpoints):
+    a, b, c = (tasks.sample_models(["vae-mnist", "dcgan-mnist"], 4, s) for s in (1, 1, 2))
+    for x, y, z in zip(a, b, c, strict=True):
+        assert np.array_equal(x["grid"], y["grid"]) and not np.array_equal(x["grid"], z["grid"])
+
+
+def test_missing_and_broken_checkpoints_stay_in_their_slot(tiny_checkpoints):
+    (tiny_checkpoints / "dcgan-mnist" / "model.safetensors").write_bytes(b"\0" * 64)
+    for f in (tiny_checkpoints / "wgan-gp-mnist").iterdir():
+        f.unlink()
+    by_name = {r["model"]: r for r in tasks.sample_models(tasks.sampleable_models(), 4, 0)}
+    assert "is broken" in by_name["dcgan-mnist"]["error"]
+    assert (
+        "no checkpoint" in by_name["wgan-gp-mnist"]["error"] and "genmodels.train" in by_name["wgan-gp-mnist"]["error"]
+    )
+    assert "grid" in by_name["vae-mnist"] and "error" not in by_name["vae-mnist"]
+
+
+def test_labels_are_optional(tiny_checkpoints):
+    (tiny_checkpoints / "mnist-classifier" / "config.json").unlink()
+    (result,) = tasks.sample_models(["vae-mnist"], 2, 0)
+    assert result["labels"] is None and "grid" in result
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(models=[]), "Choose at least one model"),
+        (dict(models=["nope"]), "Unknown model 'nope'"),
+        (dict(models=5), "Choose at least one model"),
+        (dict(models=[{"a": 1}]), "Unknown model"),
+        (dict(models=["mnist-classifier"]), "Unknown model"),
+        (dict(n=-1), "Number of samples must be from 1 to 64"),
+        (dict(n=10**6), "Number of samples must be from 1 to 64"),
+        (dict(n=2.5), "whole number"),
+        (dict(seed="abc"), "Seed must be a whole number"),
+        (dict(seed=None), "Seed must be a whole number"),
+        (dict(temperature=float("nan")), "Temperature must be a number"),
+        (dict(temperature=0), "Temperature must be from"),
+        (dict(truncation=-1), "Truncation must be from"),
+    ],
+)
+def test_bad_input_is_a_clear_value_error(tiny_checkpoints, kwargs, message):
+    args = dict(models=["vae-mnist"], n=2, seed=0) | kwargs
+    with pytest.raises(ValueError, match=message):
+        tasks.sample_models(**args)
+
+
+def test_numbers_from_text_fields_are_accepted():
+    assert as_int("12", "n", 1, 64) == 12 and as_int(3.0, "n", 1, 64) == 3
+    assert as_float("0.5", "t", 0, 1) == 0.5
+    with pytest.raises(ValueError):
+        as_int(True, "n", 0, 5)
+    with pytest.raises(ValueError):
+        as_float(math.inf, "t", 0, 1)
+
+
+def test_truncation_changes_gan_samples_only(tiny_checkpoints):
+    plain = {r["model"]: r["grid"] for r in tasks.sample_models(["dcgan-mnist", "vae-mnist"], 4, 0)}
+    trunc = {r["model"]: r["grid"] for r in tasks.sample_models(["dcgan-mnist", "vae-mnist"], 4, 0, truncation=0.5)}
+    assert not np.array_equal(plain["dcgan-mnist"], trunc["dcgan-mnist"])
+    assert np.array_equal(plain["vae-mnist"], trunc["vae-mnist"])
+
+
+@pytest.mark.skipif(not (DATA_ROOT / "MNIST" / "raw").is_dir(), reason="../shared/data not beside the checkout")
+def test_nearest_training_image_finds_an_exact_copy(tiny_checkpoints, monkeypatch):
+    monkeypatch.setenv("GENMODELS_DATA", str(DATA_ROOT))
+    monkeypatch.setattr(sample_task, "_train_images", None)
+    train = sample_task.training_images()
+    copies = train[[7, 42]].reshape(2, 1, 28, 28)
+    neighbours, dist = sample_task.nearest_training(copies)
+    assert torch.equal(neighbours, copies) and dist.max() < 1e-3
+    (result,) = tasks.sample_models(["vae-mnist"], 3, 0, nearest=True)
+    assert result["nearest_grid"].shape[1] > result["nearest_grid"].shape[0] / 2 and result["nearest_l2_mean"] > 0
+
+
+def test_nearest_without_data_is_reported_in_the_slot(tiny_checkpoints, monkeypatch, tmp_path):
+    monkeypatch.setenv("GENMODELS_DATA", str(tmp_path / "nothing"))
+    monkeypatch.setattr(sample_task, "_train_images", None)
+    monkeypatch.setattr("genmodels.data.MIRRORS", ("http://127.0.0.1:9/",))
+    (result,) = tasks.sample_models(["vae-mnist"], 2, 0, nearest=True)
+    assert "grid" in result and "MNIST" in result["nearest_error"]
+
+
+def test_image_grid_layout():
+    grid = image_grid(torch.ones(5, 1, 28, 28), ncol=3, pad=2, scale=1)
+    assert grid.shape == (2 * 30 + 2, 3 * 30 + 2, 3)
+    assert grid[2, 2, 0] == 255 and grid[0, 0, 0] == 128
