@@ -15,10 +15,11 @@ CSS = """
 .slot-image img { image-rendering: pixelated; }
 """
 SAMPLE_HELP = """Every model draws from the **same seed**, so changing one control changes one thing.
-**Temperature** scales the prior's spread (VAE; lower = cleaner, less varied). **Truncation** (GANs) redraws each
-latent coordinate into [−t, t]; 0 turns it off. The badge is the model's held-out score on the test split; the caption
-under each grid lists the digits the project's classifier sees. *Nearest training image* puts beside every sample
-the closest of the 8,000 training images (L2 in pixels): a sample that equals its neighbour was memorised."""
+**Temperature** scales the spread of every model's latent prior (lower = cleaner, less varied).
+**Truncation** (GANs) redraws each latent coordinate into [−t, t]; 0 turns it off.
+The badge is the model's held-out score on the test split; the caption under each grid lists the digits the
+project's classifier sees. *Nearest training image* puts beside every sample the closest of the 8,000 training
+images (L2 in pixels): a sample that equals its neighbour was memorised."""
 
 
 def _slot_updates(result: dict | None) -> list:

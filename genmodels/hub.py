@@ -1,13 +1,12 @@
 """Loading weights: `checkpoints/<name>/` first, then the Hugging Face Hub; safetensors only, `strict=True`.
 
-An unreachable or offline Hub gives a ValueError within `HUB_TIMEOUT_S` seconds, never a hang: the cache is tried
-first (`local_files_only=True`), then the small config.json is fetched in a worker thread with a deadline, and only
-when that answers in time are the weights downloaded.
+An unreachable or offline Hub gives a ValueError within `HUB_TIMEOUT_S` seconds, never a hang: in a worker thread
+with that deadline the Hub cache is tried first (`local_files_only=True`), then the small config.json is fetched;
+only when the Hub has answered in time are the weights downloaded.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +16,6 @@ from torch import nn
 
 from . import registry
 from .models.base import default_device
-
-log = logging.getLogger(__name__)
 
 HUB_TIMEOUT_S = 5.0
 FILES = ("config.json", "model.safetensors")

@@ -120,6 +120,7 @@ def _gan_loop(
     opt_g = torch.optim.Adam(generator_net.parameters(), lr=lr, betas=betas)
     opt_d = torch.optim.Adam(critic.parameters(), lr=lr, betas=betas)
     batch, step = 64, 0
+    g_loss = torch.tensor(float("nan"))  # until the first generator step
     for epoch in range(epochs):
         generator_net.train()
         critic.train()
@@ -158,7 +159,7 @@ def _dcgan_g_loss(logits_fake: torch.Tensor) -> torch.Tensor:
 
 
 def train_dcgan(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> dict:
-    critic = GANDiscriminator(width=model.upsample[0].out_channels, norm="batch").to(x.device)
+    critic = GANDiscriminator(width=model.width, norm="batch").to(x.device)
     return _gan_loop(model, critic, x, epochs, seed, 1, 2e-4, (0.5, 0.999), _dcgan_d_loss, _dcgan_g_loss)
 
 
@@ -175,7 +176,7 @@ def _wgan_gp_d_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, g
 
 
 def train_wgan_gp(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> dict:
-    critic = GANDiscriminator(width=model.upsample[0].out_channels, norm="layer").to(x.device)
+    critic = GANDiscriminator(width=model.width, norm="layer").to(x.device)
     return _gan_loop(model, critic, x, epochs, seed, 5, 1e-4, (0.0, 0.9), _wgan_gp_d_loss, lambda s: -s.mean())
 
 

@@ -32,6 +32,7 @@ class GANGenerator(LatentModel, PyTorchModelHubMixin, **HUB_KWARGS):
         super().__init__()
         self.latent_shape = (latent_dim,)
         self.image_shape = (channels, 28, 28)
+        self.width = width
         self.project = nn.Sequential(
             nn.Linear(latent_dim, 2 * width * 7 * 7, bias=False),
             nn.Unflatten(1, (2 * width, 7, 7)),

@@ -1,0 +1,42 @@
+"""The README cannot rot: its Python runs, its test command is what CI runs, and its metrics are the cards'."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from .conftest import REPO
+
+README = (REPO / "README.md").read_text()
+
+
+def code_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def test_python_examples_run():
+    blocks = code_blocks("python")
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+
+
+def test_ci_runs_the_readme_test_command():
+    commands = [line for block in code_blocks("bash") for line in block.splitlines() if "pytest" in line]
+    assert commands == ["pip install -r requirements-dev.txt && python -m pytest"]
+    assert commands[0] in (REPO / ".ci" / "run").read_text()
+    assert "pip install -r requirements.txt && python app.py" in README
+
+
+@pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist", "vae-mnist", "mnist-classifier"])
+def test_model_table_matches_the_cards(name):
+    metrics = json.loads((REPO / "checkpoints" / name / "metrics.json").read_text())
+    (row,) = [line for line in README.splitlines() if line.startswith(f"| `{name}` |")]
+    if "fd" in metrics:
+        assert f"FD {metrics['fd']:.2f}" in row and f"classes ≥ {min(metrics['class_histogram']):.1%}" in row
+    if "elbo_nats" in metrics:
+        assert f"−ELBO {metrics['elbo_nats']:.1f}" in row and f"IWAE {metrics['iwae_nats']:.1f}" in row
+    if "accuracy" in metrics:
+        assert f"accuracy {metrics['accuracy']:.1%}" in row
