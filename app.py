@@ -5,11 +5,16 @@ python app.py            # honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 
 import gradio as gr
 
 from genmodels import registry, tasks
+from genmodels.playground.datasets import PRESETS
+from genmodels.playground.gan2d import LOSSES
+from genmodels.tasks import playground as pg
 
 CSS = """
 .slot-image img { image-rendering: pixelated; }
@@ -20,6 +25,29 @@ SAMPLE_HELP = """Every model draws from the **same seed**, so changing one contr
 The badge is the model's held-out score on the test split; the caption under each grid lists the digits the
 project's classifier sees. *Nearest training image* puts beside every sample the closest of the 8,000 training
 images (L2 in pixels): a sample that equals its neighbour was memorised."""
+
+
+def user_errors(fn):
+    """Show a task's ValueError as a gr.Error (a message in the UI and the API), for functions and generators."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen(*args):
+            try:
+                yield from fn(*args)
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from None
+
+        return gen
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        try:
+            return fn(*args)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from None
+
+    return wrapper
 
 
 def _slot_updates(result: dict | None) -> list:
@@ -43,12 +71,10 @@ def _slot_updates(result: dict | None) -> list:
     return [gr.update(visible=True), result["grid"], "\n\n".join(lines), nearest]
 
 
+@user_errors
 def run_sample(models: list[str], n: float, seed: float, temperature: float, truncation: float, nearest: bool) -> list:
     """The Sample button and `api_name=\"sample\"`: one grid, caption and nearest view per model, then the JSON."""
-    try:
-        results = tasks.sample_models(models, n, seed, temperature, truncation, nearest)
-    except ValueError as exc:
-        raise gr.Error(str(exc)) from None
+    results = tasks.sample_models(models, n, seed, temperature, truncation, nearest)
     by_name = {r["model"]: r for r in results}
     outputs = []
     for name in tasks.sampleable_models():
@@ -56,8 +82,7 @@ def run_sample(models: list[str], n: float, seed: float, temperature: float, tru
     return outputs + [tasks.summary(results)]
 
 
-with gr.Blocks(title="genmodels") as demo:
-    gr.Markdown("# genmodels\nDeep generative models you can explore in the browser, each trained on real data.")
+def sample_tab() -> None:
     with gr.Tab("Sample", id="sample"):
         gr.Markdown(SAMPLE_HELP)
         with gr.Row():
@@ -107,6 +132,176 @@ with gr.Blocks(title="genmodels") as demo:
             api_name="sample",
             preprocess=False,
         )
+
+
+PLAYGROUND_HELP = """Theory on 2D data, live. Pick or make a data set, then fit it five ways below.
+Every action is also an API endpoint (`playground_*`, listed in the README)."""
+
+
+@user_errors
+def load_data(source: str, preset: str, n: float, seed: float, sketch: dict | None, csv_path: str | None) -> tuple:
+    drawing = sketch.get("composite") if isinstance(sketch, dict) else sketch
+    return pg.make_data(source, preset, n, seed, drawing, csv_path)
+
+
+@user_errors
+def flow_train(trainer, steps: float):
+    yield from pg.flow_train(trainer, steps)
+
+
+@user_errors
+def gan_play(session, speed: float):
+    yield from pg.gan_play(session, speed)
+
+
+def playground_first_views() -> tuple:
+    """What the playground shows before anyone clicks: the default data set and both divergence examples."""
+    return (*pg.make_data(), *pg.divergence(), *pg.kl_fit())
+
+
+def playground_tab(demo: gr.Blocks) -> None:
+    with gr.Tab("2D playground", id="playground"):
+        gr.Markdown(PLAYGROUND_HELP)
+        data = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                source = gr.Radio(list(pg.SOURCES), value="preset", label="Data source", elem_id="pg-source")
+                preset = gr.Dropdown(list(PRESETS), value="8 Gaussians (ring)", label="Preset", elem_id="pg-preset")
+                n_points = gr.Slider(50, 5000, value=1000, step=50, label="Points")
+                seed = gr.Number(0, label="Seed")
+                with gr.Accordion("Draw or upload your own", open=False):
+                    sketch = gr.Sketchpad(label="Draw: ink becomes density", height=300, elem_id="pg-sketch")
+                    csv_file = gr.File(label="CSV of x,y rows", file_types=[".csv", ".txt"], type="filepath")
+                load = gr.Button("Use this data", variant="primary", elem_id="pg-load")
+            data_plot = gr.Plot(label="Data", elem_id="pg-data-plot")
+        data_inputs = [source, preset, n_points, seed, sketch, csv_file]
+        load.click(load_data, data_inputs, [data, data_plot], api_name="playground_data", preprocess=False)
+        preset.change(load_data, data_inputs, [data, data_plot], api_name=False, preprocess=False)
+
+        with gr.Tabs():
+            with gr.Tab("GMM + EM", id="pg-gmm"):
+                gmm = gr.State(None)
+                with gr.Row():
+                    k = gr.Slider(1, 20, value=8, step=1, label="K")
+                    init = gr.Radio(["kmeans++", "random"], value="kmeans++", label="Initialisation")
+                with gr.Row():
+                    init_btn = gr.Button("Initialise", elem_id="gmm-init")
+                    e_btn, m_btn = gr.Button("E-step"), gr.Button("M-step")
+                    em_btn = gr.Button("E + M", elem_id="gmm-em")
+                    conv_btn = gr.Button("Run to convergence", variant="primary", elem_id="gmm-converge")
+                    bic_btn = gr.Button("BIC over K")
+                with gr.Row():
+                    gmm_plot = gr.Plot(label="Mixture", elem_id="gmm-plot")
+                    with gr.Column():
+                        gmm_ll = gr.Plot(label="Log-likelihood")
+                        bic_plot = gr.Plot(label="BIC")
+                gmm_info = gr.JSON(label="Fit")
+                gmm_out = [gmm, gmm_plot, gmm_ll, gmm_info]
+                init_btn.click(
+                    user_errors(pg.gmm_start),
+                    [data, k, init, seed],
+                    [gmm, gmm_plot, gmm_ll, gmm_info],
+                    api_name="playground_gmm_init",
+                )
+                for button, action in ((e_btn, "E"), (m_btn, "M"), (em_btn, "EM"), (conv_btn, "converge")):
+                    button.click(
+                        user_errors(functools.partial(pg.gmm_step, action=action)),
+                        [data, gmm],
+                        gmm_out,
+                        api_name=f"playground_gmm_{action.lower()}",
+                    )
+                bic_btn.click(
+                    user_errors(pg.gmm_bic),
+                    [data, gr.State(10), init, seed],
+                    [bic_plot, gmm_info],
+                    api_name="playground_gmm_bic",
+                )
+
+            with gr.Tab("PPCA vs PCA", id="pg-ppca"):
+                ppca_btn = gr.Button("Fit PPCA (closed form and EM) and PCA", variant="primary", elem_id="ppca-fit")
+                with gr.Row():
+                    ppca_plot = gr.Plot(label="PPCA vs PCA", elem_id="ppca-plot")
+                    ppca_ll = gr.Plot(label="EM log-likelihood")
+                ppca_info = gr.JSON(label="Closed form vs EM")
+                ppca_btn.click(
+                    user_errors(pg.ppca_view), [data, seed], [ppca_plot, ppca_ll, ppca_info], api_name="playground_ppca"
+                )
+
+            with gr.Tab("2D flow", id="pg-flow"):
+                flow = gr.State(None)
+                with gr.Row():
+                    layers = gr.Slider(2, 16, value=8, step=1, label="Coupling layers")
+                    flow_steps = gr.Slider(100, 5000, value=1000, step=100, label="Steps per run")
+                with gr.Row():
+                    flow_new = gr.Button("New flow", elem_id="flow-new")
+                    flow_run = gr.Button("Train", variant="primary", elem_id="flow-train")
+                with gr.Row():
+                    flow_density = gr.Plot(label="Density", elem_id="flow-density")
+                    flow_warp = gr.Plot(label="Warped grid")
+                flow_ll = gr.Plot(label="Log-likelihood")
+                flow_info = gr.JSON(label="Flow")
+                flow_views = [flow_density, flow_warp, flow_ll, flow_info]
+                flow_new.click(
+                    user_errors(pg.flow_start),
+                    [data, seed, layers],
+                    [flow, *flow_views],
+                    api_name="playground_flow_new",
+                )
+                flow_run.click(flow_train, [flow, flow_steps], [flow, *flow_views], api_name="playground_flow_train")
+
+            with gr.Tab("GAN lab", id="pg-gan"):
+                gan = gr.State(None)
+                with gr.Row():
+                    loss = gr.Radio(list(LOSSES), value="wgan-gp", label="Loss", elem_id="gan-loss")
+                    speed = gr.Slider(1, 200, value=20, step=1, label="Speed (steps between frames checks)")
+                with gr.Row():
+                    gan_new = gr.Button("New GAN", elem_id="gan-new")
+                    gan_play_btn = gr.Button("Play", variant="primary", elem_id="gan-play")
+                    gan_pause_btn = gr.Button("Pause", elem_id="gan-pause")
+                    gan_step_btn = gr.Button("Step", elem_id="gan-step")
+                with gr.Row():
+                    gan_plot = gr.Plot(label="Real, generated, D / critic", elem_id="gan-plot")
+                    gan_optimal = gr.Plot(label="Optimal discriminator", elem_id="gan-optimal")
+                with gr.Row():
+                    gan_losses = gr.Plot(label="Losses")
+                    gan_divs = gr.Plot(label="Divergences", elem_id="gan-divs")
+                gan_info = gr.JSON(label="Now", elem_id="gan-info")
+                gan_views = [gan, gan_plot, gan_losses, gan_divs, gan_optimal, gan_info]
+                gan_new.click(user_errors(pg.gan_start), [data, loss, seed], gan_views, api_name="playground_gan_new")
+                gan_play_btn.click(gan_play, [gan, speed], gan_views, api_name="playground_gan_play")
+                gan_pause_btn.click(pg.gan_pause, [gan], None, api_name="playground_gan_pause")
+                gan_step_btn.click(
+                    user_errors(pg.gan_step), [gan, gr.State(1)], gan_views, api_name="playground_gan_step"
+                )
+
+            with gr.Tab("Divergences", id="pg-div"):
+                gr.Markdown(
+                    "P is the line x = 0, Q the line x = θ, both uniform in y. For θ ≠ 0: KL = ∞, JS = ln 2, "
+                    "W = |θ|; only the Wasserstein distance tells how far apart they are."
+                )
+                theta = gr.Slider(-2, 2, value=0.5, step=0.05, label="θ", elem_id="div-theta")
+                with gr.Row():
+                    lines_plot = gr.Plot(label="Parallel lines", elem_id="div-plot")
+                    div_info = gr.JSON(label="Estimators vs closed forms", elem_id="div-json")
+                theta.change(
+                    user_errors(pg.divergence), [theta], [lines_plot, div_info], api_name="playground_divergence"
+                )
+                separation = gr.Slider(0.5, 8, value=4, step=0.5, label="Distance between the two modes")
+                with gr.Row():
+                    fit_plot = gr.Plot(label="Forward vs reverse KL", elem_id="kl-fit-plot")
+                    fit_info = gr.JSON(label="Fits")
+                separation.change(
+                    user_errors(pg.kl_fit), [separation], [fit_plot, fit_info], api_name="playground_kl_fit"
+                )
+        demo.load(
+            playground_first_views, None, [data, data_plot, lines_plot, div_info, fit_plot, fit_info], api_name=False
+        )
+
+
+with gr.Blocks(title="genmodels") as demo:
+    gr.Markdown("# genmodels\nDeep generative models you can explore in the browser, each trained on real data.")
+    sample_tab()
+    playground_tab(demo)
 
 
 if __name__ == "__main__":

@@ -148,9 +148,10 @@ def _gan_loop(
 
 def _dcgan_d_loss(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     logits_real, logits_fake = critic(real), critic(fake)
-    return F.binary_cross_entropy_with_logits(
-        logits_real, torch.ones_like(logits_real)
-    ) + F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
+    # One-sided label smoothing (Salimans et al. 2016): real targets 0.9 keep D from growing over-confident.
+    real_loss = F.binary_cross_entropy_with_logits(logits_real, torch.full_like(logits_real, 0.9))
+    fake_loss = F.binary_cross_entropy_with_logits(logits_fake, torch.zeros_like(logits_fake))
+    return real_loss + fake_loss
 
 
 def _dcgan_g_loss(logits_fake: torch.Tensor) -> torch.Tensor:
@@ -181,7 +182,7 @@ def train_wgan_gp(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: in
 
 
 TRAINERS = {
-    "dcgan-mnist": (train_dcgan, 20),
+    "dcgan-mnist": (train_dcgan, 60),
     "wgan-gp-mnist": (train_wgan_gp, 50),
     "vae-mnist": (train_vae, 80),
     "mnist-classifier": (train_classifier, 8),

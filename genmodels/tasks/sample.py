@@ -64,9 +64,9 @@ def nearest_training(samples: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]
 
 
 def pair_grid(samples: torch.Tensor, nearest: torch.Tensor) -> np.ndarray:
-    """Each cell: the sample, then its nearest training image to its right."""
-    pairs = torch.cat([samples.cpu(), torch.full_like(samples[..., :2], 0.5).cpu(), nearest], dim=-1)
-    return image_grid(pairs, ncol=max(1, int(np.ceil(np.sqrt(len(pairs) / 2)))))
+    """Each cell: the sample, a thin line, then its nearest training image; wide gaps between cells."""
+    pairs = torch.cat([samples.cpu(), torch.full_like(samples[..., :1], 0.5).cpu(), nearest], dim=-1)
+    return image_grid(pairs, ncol=max(1, int(np.ceil(np.sqrt(len(pairs) / 2)))), pad=8)
 
 
 def _labels(images: torch.Tensor) -> list[int] | None:

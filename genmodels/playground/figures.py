@@ -1,0 +1,294 @@
+"""Plotly figures for the playground. Every figure is square-ish, legend below, so it reads at 390 px wide too."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from . import gmm as gmm_lib
+from .flow2d import FlowTrainer
+from .gan2d import GAN2D, kde, optimal_discriminator
+from .ppca import PPCA
+
+EXTENT = 2.5
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+REAL, FAKE = "#1f77b4", "#d62728"
+
+
+def _np(points: torch.Tensor | np.ndarray) -> np.ndarray:
+    return points.detach().cpu().numpy() if isinstance(points, torch.Tensor) else np.asarray(points)
+
+
+def layout(fig: go.Figure, title: str, square: bool = True, height: int = 380) -> go.Figure:
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=14), x=0.02),
+        height=height,
+        margin=dict(l=8, r=8, t=36, b=8),
+        legend=dict(orientation="h", yanchor="top", y=-0.06, x=0, font=dict(size=11)),
+        plot_bgcolor="white",
+        uirevision="keep",  # keep the user's zoom while training streams updates
+    )
+    if square:
+        fig.update_xaxes(range=[-EXTENT, EXTENT], showgrid=False, zeroline=False, constrain="domain")
+        fig.update_yaxes(range=[-EXTENT, EXTENT], showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def scatter(
+    points: torch.Tensor | np.ndarray, name: str, color: str, size: int = 4, opacity: float = 0.6
+) -> go.Scattergl:
+    p = _np(points)
+    return go.Scattergl(
+        x=p[:, 0], y=p[:, 1], mode="markers", name=name, marker=dict(size=size, color=color, opacity=opacity)
+    )
+
+
+def curve(xs, ys, name: str, color: str | None = None, dash: str | None = None) -> go.Scatter:
+    return go.Scatter(x=list(xs), y=list(ys), mode="lines", name=name, line=dict(color=color, dash=dash, width=2))
+
+
+def grid_axes(n: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    xs = np.linspace(-EXTENT, EXTENT, n)
+    return xs, xs.copy()
+
+
+def data_figure(points: torch.Tensor, title: str = "Data") -> go.Figure:
+    return layout(go.Figure([scatter(points, "data", REAL)]), title)
+
+
+# --- GMM ------------------------------------------------------------------------------------------------------------
+
+
+def gmm_figure(x: np.ndarray, state: gmm_lib.GMMState, samples: np.ndarray | None = None) -> go.Figure:
+    """Points coloured by their responsibilities (a blend of component colours) and 2σ ellipses."""
+    resp = gmm_lib.e_step(x, state)
+    rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in PALETTE])[np.arange(state.k) % len(PALETTE)]
+    mixed = resp @ rgb
+    colors = [f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in mixed]
+    traces = [
+        go.Scattergl(
+            x=x[:, 0],
+            y=x[:, 1],
+            mode="markers",
+            name="data (colour = responsibility)",
+            marker=dict(size=4, color=colors, opacity=0.7),
+        )
+    ]
+    for k in range(state.k):
+        e = gmm_lib.ellipse(state.means[k], state.covs[k])
+        traces.append(
+            go.Scatter(
+                x=e[:, 0],
+                y=e[:, 1],
+                mode="lines",
+                line=dict(color=PALETTE[k % len(PALETTE)], width=2),
+                name=f"π={state.weights[k]:.2f}",
+                showlegend=state.k <= 6,
+            )
+        )
+    if samples is not None:
+        traces.append(scatter(samples, "samples from the mixture", "black", size=3, opacity=0.5))
+    return layout(go.Figure(traces), f"GMM, K={state.k}, after {state.steps} EM steps")
+
+
+def loglik_figure(values: list[float], title: str = "log-likelihood per EM step") -> go.Figure:
+    fig = go.Figure([go.Scatter(x=list(range(len(values))), y=values, mode="lines+markers", name="log-likelihood")])
+    fig.update_xaxes(title="EM step")
+    return layout(fig, title, square=False, height=280)
+
+
+def bic_figure(curve_points: list[tuple[int, float]]) -> go.Figure:
+    ks, vals = zip(*curve_points, strict=True)
+    best = ks[int(np.argmin(vals))]
+    fig = go.Figure([go.Scatter(x=ks, y=vals, mode="lines+markers", name="BIC")])
+    fig.add_vline(x=best, line_dash="dot", annotation_text=f"best K={best}")
+    fig.update_xaxes(title="K", dtick=1)
+    return layout(fig, "BIC over K (lower is better)", square=False, height=280)
+
+
+# --- PPCA -----------------------------------------------------------------------------------------------------------
+
+
+def ppca_figure(x: np.ndarray, model: PPCA, pca_dir: np.ndarray, samples: np.ndarray) -> go.Figure:
+    """Data, the PCA line, PPCA's W (mean ± 2 columns), its σ noise circle around the mean, and samples."""
+    mu = model.mean
+    span = np.linspace(-3, 3, 2)[:, None] * pca_dir[:, 0] * math.sqrt(max(np.var(x @ pca_dir[:, 0]), 1e-12)) + mu
+    w = model.W[:, 0]
+    t = np.linspace(0, 2 * math.pi, 60)
+    noise = mu + 2 * math.sqrt(model.sigma2) * np.stack([np.cos(t), np.sin(t)], 1)
+    cov = gmm_lib.ellipse(mu, model.covariance)
+    traces = [
+        scatter(x, "data", REAL),
+        scatter(samples, "PPCA samples", "#2ca02c", size=3, opacity=0.5),
+        go.Scatter(x=span[:, 0], y=span[:, 1], mode="lines", name="PCA line", line=dict(color="black", dash="dash")),
+        go.Scatter(
+            x=[mu[0] - 2 * w[0], mu[0] + 2 * w[0]],
+            y=[mu[1] - 2 * w[1], mu[1] + 2 * w[1]],
+            mode="lines",
+            name="μ ± 2W",
+            line=dict(color="#ff7f0e", width=4),
+        ),
+        go.Scatter(x=noise[:, 0], y=noise[:, 1], mode="lines", name="2σ noise", line=dict(color="#9467bd")),
+        go.Scatter(
+            x=cov[:, 0], y=cov[:, 1], mode="lines", name="2σ of C = WWᵀ+σ²I", line=dict(color="#8c564b", dash="dot")
+        ),
+    ]
+    return layout(go.Figure(traces), f"PPCA vs PCA: σ² = {model.sigma2:.3f}")
+
+
+# --- 2D flow --------------------------------------------------------------------------------------------------------
+
+
+def flow_density_figure(trainer: FlowTrainer, n: int = 60) -> go.Figure:
+    xs, ys = grid_axes(n)
+    grid = torch.tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
+    with torch.no_grad():
+        dens = trainer.flow.log_prob(grid).exp().reshape(n, n).numpy()
+    samples = trainer.flow.sample(400, torch.Generator().manual_seed(0))
+    fig = go.Figure(
+        [
+            go.Heatmap(x=xs, y=ys, z=dens, colorscale="Viridis", showscale=False, name="p(x)"),
+            scatter(samples, "flow samples", "white", size=3, opacity=0.7),
+        ]
+    )
+    return layout(fig, f"Flow density after {trainer.steps} steps")
+
+
+def flow_warp_figure(trainer: FlowTrainer, lines: int = 13, points: int = 60) -> go.Figure:
+    """The latent grid pushed through the inverse flow: how N(0, I)'s square grid bends into the data."""
+    t = torch.linspace(-2.5, 2.5, points)
+    polylines = []
+    for c in torch.linspace(-2.5, 2.5, lines):
+        polylines += [torch.stack([t, torch.full_like(t, c)], 1), torch.stack([torch.full_like(t, c), t], 1)]
+    with torch.no_grad():
+        warped = trainer.flow.inverse(torch.cat(polylines)).reshape(len(polylines), points, 2).numpy()
+    traces = [scatter(trainer.data[:600], "data", REAL, size=3, opacity=0.3)]
+    for x in warped:
+        traces.append(
+            go.Scatter(
+                x=x[:, 0], y=x[:, 1], mode="lines", line=dict(color="#444", width=1), showlegend=False, hoverinfo="skip"
+            )
+        )
+    return layout(go.Figure(traces), "Warped grid: latent lines in data space")
+
+
+def thin(xs, ys, most: int = 300) -> tuple[list, list]:
+    """At most `most` evenly spaced points of a curve (always keeping the last), so long runs stay cheap to draw."""
+    xs, ys = list(xs), list(ys)
+    if len(xs) <= most:
+        return xs, ys
+    idx = np.unique(np.linspace(0, len(xs) - 1, most).round().astype(int))
+    return [xs[i] for i in idx], [ys[i] for i in idx]
+
+
+def history_figure(series: dict[str, tuple[list, list]], title: str, ytitle: str = "") -> go.Figure:
+    fig = go.Figure(
+        [curve(*thin(x, y), name, PALETTE[i % len(PALETTE)]) for i, (name, (x, y)) in enumerate(series.items())]
+    )
+    fig.update_xaxes(title="step")
+    fig.update_yaxes(title=ytitle)
+    return layout(fig, title, square=False, height=280)
+
+
+# --- GAN lab --------------------------------------------------------------------------------------------------------
+
+
+def gan_figure(gan: GAN2D, real: torch.Tensor, n: int = 50) -> go.Figure:
+    xs, ys = grid_axes(n)
+    fake = gan.samples(len(real))
+    label = "critic f(x)" if gan.is_wasserstein else "D(x) = P(real)"
+    traces = [
+        go.Heatmap(
+            x=xs,
+            y=ys,
+            z=gan.critic_map(xs, ys),
+            colorscale="RdBu",
+            reversescale=True,
+            showscale=False,
+            name=label,
+            zmid=None if gan.is_wasserstein else 0.5,
+        )
+    ]
+    for i, line in enumerate(gan.noise_grid_image()):
+        traces.append(
+            go.Scatter(
+                x=line[:, 0],
+                y=line[:, 1],
+                mode="lines",
+                line=dict(color="rgba(60,60,60,0.35)", width=1),
+                name="G(noise grid)",
+                showlegend=i == 0,
+                hoverinfo="skip",
+            )
+        )
+    traces += [scatter(real, "real", REAL, size=4, opacity=0.7), scatter(fake, "generated", FAKE, size=4, opacity=0.7)]
+    return layout(go.Figure(traces), f"{gan.loss} · step {gan.steps} · heatmap: {label}")
+
+
+def optimal_d_figure(gan: GAN2D, real: torch.Tensor, n: int = 50) -> go.Figure:
+    xs, ys = grid_axes(n)
+    d_star = optimal_discriminator(real, gan.samples(len(real)), xs, ys)
+    fig = go.Figure(
+        [
+            go.Heatmap(
+                x=xs, y=ys, z=d_star, colorscale="RdBu", reversescale=True, zmin=0, zmax=1, showscale=False, name="D*"
+            )
+        ]
+    )
+    return layout(fig, "Optimal D*(x) = p_data / (p_data + p_G) (KDE)")
+
+
+def density_figure(points: torch.Tensor, title: str, n: int = 50) -> go.Figure:
+    xs, ys = grid_axes(n)
+    return layout(
+        go.Figure([go.Heatmap(x=xs, y=ys, z=kde(points, xs, ys), colorscale="Viridis", showscale=False)]), title
+    )
+
+
+# --- divergence lab -------------------------------------------------------------------------------------------------
+
+
+def parallel_lines_figure(theta: float) -> go.Figure:
+    y = [-1, 1]
+    fig = go.Figure(
+        [
+            go.Scatter(x=[0, 0], y=y, mode="lines", name="P: x = 0", line=dict(color=REAL, width=5)),
+            go.Scatter(
+                x=[theta, theta], y=y, mode="lines", name=f"Q: x = θ = {theta:g}", line=dict(color=FAKE, width=5)
+            ),
+        ]
+    )
+    return layout(fig, "Parallel lines (Arjovsky et al. 2017, Example 1)")
+
+
+def fit_figure(result: dict) -> go.Figure:
+    grid = result["grid"]
+
+    def normal(fit: dict) -> np.ndarray:
+        return np.exp(-0.5 * ((grid - fit["mu"]) / fit["sigma"]) ** 2) / (fit["sigma"] * math.sqrt(2 * math.pi))
+
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=grid, y=result["p"], mode="lines", name="p: two-mode mixture", line=dict(color="black", width=3)
+            ),
+            go.Scatter(
+                x=grid,
+                y=normal(result["forward"]),
+                mode="lines",
+                name="argmin KL(p‖q): covers mass",
+                line=dict(color=REAL, dash="dash"),
+            ),
+            go.Scatter(
+                x=grid,
+                y=normal(result["reverse"]),
+                mode="lines",
+                name="argmin KL(q‖p): seeks a mode",
+                line=dict(color=FAKE, dash="dot"),
+            ),
+        ]
+    )
+    return layout(fig, "Forward vs reverse KL, one Gaussian q", square=False, height=320)

@@ -1,0 +1,297 @@
+"""The 2D playground tab: plain values in, plotly figures and JSON-able dicts out; ValueError for bad input.
+
+Training state (a GMM fit, a flow, a GAN) lives in a small object the app keeps per browser session and passes back
+in; everything else is recomputed from the data points.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..playground import datasets, divergences, figures, gan2d, gmm, ppca
+from ..playground.flow2d import FlowTrainer
+from .common import as_float, as_int
+
+SOURCES = ("preset", "drawing", "csv")
+MAX_PLAY_SECONDS = 120.0
+FRAME_SECONDS = 0.15  # one figure update per this much training: ≥ 5 updates per second
+
+
+@dataclass
+class Data:
+    """The current 2D data set: points to plot and fit, and a sampler for fresh minibatches."""
+
+    points: torch.Tensor  # (n, 2)
+    description: str
+    preset: str | None = None
+
+    def sampler(self, n: int, g: torch.Generator) -> torch.Tensor:
+        if self.preset is not None:
+            return datasets.PRESETS[self.preset](n, g)
+        return self.points[torch.randint(0, len(self.points), (n,), generator=g)]
+
+
+def make_data(
+    source: str = "preset",
+    preset: str = "8 Gaussians (ring)",
+    n: object = 1000,
+    seed: object = 0,
+    sketch: np.ndarray | None = None,
+    csv_path: str | None = None,
+) -> tuple[Data, object]:
+    """The data set chosen by the user, and its scatter plot."""
+    if source not in SOURCES:
+        raise ValueError(f"Data source must be one of {', '.join(SOURCES)}, got {source!r}.")
+    n = as_int(n, "Number of points", 50, datasets.MAX_POINTS)
+    seed = as_int(seed, "Seed", 0, 2**31 - 1)
+    if source == "preset":
+        data = Data(datasets.preset(preset, n, seed), f"{preset}: {n} points, seed {seed}", preset)
+    elif source == "drawing":
+        if sketch is None:
+            raise ValueError("Draw something on the sketchpad first.")
+        data = Data(datasets.from_sketch(sketch, n, seed), f"your drawing: {n} points")
+    else:
+        if not csv_path:
+            raise ValueError("Upload a CSV file with x,y rows first.")
+        path = Path(csv_path)
+        if path.stat().st_size > datasets.MAX_CSV_BYTES:
+            raise ValueError(f"The CSV is larger than {datasets.MAX_CSV_BYTES // 1_000_000} MB.")
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            raise ValueError("The file is not a text CSV.") from None
+        points = datasets.from_csv(text)
+        data = Data(points, f"{path.name}: {len(points)} points")
+    return data, figures.data_figure(data.points, data.description)
+
+
+def _need(data: Data | None) -> Data:
+    if data is None:
+        raise ValueError("Choose a data set first.")
+    return data
+
+
+# --- GMM + EM -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GMMSession:
+    state: gmm.GMMState
+    resp: np.ndarray | None = None  # responsibilities from the last E-step not yet used by an M-step
+
+
+def gmm_start(data: Data | None, k: object = 8, init: str = "kmeans++", seed: object = 0) -> tuple:
+    """A fresh mixture: (session, mixture figure, log-likelihood figure, info)."""
+    x = _need(data).points.double().numpy()
+    k = as_int(k, "K", 1, 20)
+    session = GMMSession(gmm.init(x, k, init, as_int(seed, "Seed", 0, 2**31 - 1)))
+    return (session, *gmm_views(data, session))
+
+
+def gmm_step(data: Data | None, session: GMMSession | None, action: str) -> tuple:
+    """action: "E" (responsibilities only), "M" (parameters from the last E-step), "EM" (one step), "converge"."""
+    if session is None:
+        raise ValueError("Initialise the mixture first.")
+    x = _need(data).points.double().numpy()
+    if action == "E":
+        session.resp = gmm.e_step(x, session.state)
+    elif action == "M":
+        resp = session.resp if session.resp is not None else gmm.e_step(x, session.state)
+        new = gmm.m_step(x, resp)
+        new.log_likelihoods = session.state.log_likelihoods + [gmm.log_likelihood(x, new)]
+        new.steps = session.state.steps + 1
+        session = GMMSession(new)
+    elif action == "EM":
+        session = GMMSession(gmm.em_step(x, session.state))
+    elif action == "converge":
+        session = GMMSession(gmm.fit(x, session.state))
+    else:
+        raise ValueError(f"Unknown EM action {action!r}; use E, M, EM or converge.")
+    return (session, *gmm_views(data, session))
+
+
+def gmm_views(data: Data, session: GMMSession) -> tuple:
+    x = data.points.double().numpy()
+    state = session.state
+    samples = gmm.sample(state, 300, seed=1)
+    info = {
+        "k": state.k,
+        "em_steps": state.steps,
+        "log_likelihood": state.log_likelihoods[-1],
+        "log_likelihood_per_point": state.log_likelihoods[-1] / len(x),
+        "bic": gmm.bic(x, state),
+        "weights": [round(float(w), 4) for w in state.weights],
+    }
+    return figures.gmm_figure(x, state, samples), figures.loglik_figure(state.log_likelihoods), info
+
+
+def gmm_bic(data: Data | None, max_k: object = 10, init: str = "kmeans++", seed: object = 0) -> tuple:
+    x = _need(data).points.double().numpy()
+    curve = gmm.bic_curve(x, range(1, as_int(max_k, "Largest K", 1, 15) + 1), init, as_int(seed, "Seed", 0, 2**31 - 1))
+    return figures.bic_figure(curve), {"bic": dict(curve), "best_k": min(curve, key=lambda kv: kv[1])[0]}
+
+
+# --- PPCA -----------------------------------------------------------------------------------------------------------
+
+
+def ppca_view(data: Data | None, seed: object = 0) -> tuple:
+    x = _need(data).points.double().numpy()
+    closed = ppca.fit_closed_form(x)
+    em, history = ppca.fit_em(x, seed=as_int(seed, "Seed", 0, 2**31 - 1))
+    _, direction, eigenvalues = ppca.pca(x)
+    info = {
+        "closed_form": {"W": closed.W.ravel().tolist(), "sigma2": closed.sigma2},
+        "em": {"W": em.W.ravel().tolist(), "sigma2": em.sigma2, "steps": len(history)},
+        "max_difference_in_C": float(np.abs(closed.covariance - em.covariance).max()),
+        "pca_eigenvalues": eigenvalues.tolist(),
+        "log_likelihood_per_point": closed.log_likelihood(x) / len(x),
+    }
+    return (
+        figures.ppca_figure(x, closed, direction, closed.sample(400, seed=1)),
+        figures.loglik_figure(history, "PPCA EM: log-likelihood per step"),
+        info,
+    )
+
+
+# --- 2D flow --------------------------------------------------------------------------------------------------------
+
+
+def flow_start(data: Data | None, seed: object = 0, layers: object = 8) -> tuple:
+    trainer = FlowTrainer(_need(data).points, as_int(seed, "Seed", 0, 2**31 - 1), as_int(layers, "Layers", 2, 16))
+    trainer.step(0)
+    return (trainer, *flow_views(trainer))
+
+
+def flow_views(trainer: FlowTrainer) -> tuple:
+    steps, ll = zip(*trainer.history, strict=True)
+    info = {"steps": trainer.steps, "mean_log_likelihood": ll[-1]}
+    return (
+        figures.flow_density_figure(trainer),
+        figures.flow_warp_figure(trainer),
+        figures.history_figure({"mean log p(x)": (steps, ll)}, "Flow: log-likelihood of the data"),
+        info,
+    )
+
+
+def flow_train(trainer: FlowTrainer | None, steps: object = 500) -> Iterator[tuple]:
+    """Train `steps` more steps, yielding the views every FRAME_SECONDS."""
+    if trainer is None:
+        raise ValueError("Create the flow first.")
+    remaining = as_int(steps, "Steps", 1, 20000)
+    while remaining > 0:
+        start, done = time.perf_counter(), 0
+        while remaining > 0 and time.perf_counter() - start < FRAME_SECONDS:
+            trainer.step(min(10, remaining))
+            remaining -= min(10, remaining)
+            done += 1
+        yield (trainer, *flow_views(trainer))
+
+
+# --- GAN lab --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GANSession:
+    gan: gan2d.GAN2D
+    data: Data
+    estimates: list[dict] = field(default_factory=list)  # running divergence estimates with their step
+    optimal_figure: object = None  # the last D* view; it costs a KDE, so it is redrawn every few frames
+
+
+def gan_start(data: Data | None, loss: str = "wgan-gp", seed: object = 0) -> tuple:
+    data = _need(data)
+    session = GANSession(gan2d.GAN2D(data.sampler, loss, as_int(seed, "Seed", 0, 2**31 - 1)), data)
+    return (session, *gan_views(session, with_optimal=True))
+
+
+def gan_views(session: GANSession, with_optimal: bool = False) -> tuple:
+    gan, real = session.gan, session.data.points[:500]
+    est = {"step": gan.steps, **gan.estimates()}
+    if not session.estimates or session.estimates[-1]["step"] != gan.steps:
+        session.estimates.append(est)
+    steps = [h[0] for h in gan.history]
+    losses = figures.history_figure(
+        {"D / critic loss": (steps, [h[1] for h in gan.history]), "G loss": (steps, [h[2] for h in gan.history])},
+        "Losses",
+    )
+    e = session.estimates
+    finite = lambda key: [v[key] if math.isfinite(v[key]) else None for v in e]  # noqa: E731
+    divs = figures.history_figure(
+        {
+            "KL(data‖G)": ([v["step"] for v in e], finite("kl_data_g")),
+            "KL(G‖data)": ([v["step"] for v in e], finite("kl_g_data")),
+            "JS": ([v["step"] for v in e], finite("js")),
+            "W1 (exact OT)": ([v["step"] for v in e], finite("w1")),
+        },
+        "Running estimates (data vs G)",
+    )
+    if with_optimal or session.optimal_figure is None:
+        session.optimal_figure = figures.optimal_d_figure(gan, real)
+    info = {"loss": gan.loss, "step": gan.steps, **{k: v for k, v in est.items() if k != "step"}}
+    return figures.gan_figure(gan, real), losses, divs, session.optimal_figure, info
+
+
+def gan_play(session: GANSession | None, speed: object = 20) -> Iterator[tuple]:
+    """Train until paused (or MAX_PLAY_SECONDS), yielding the views about every FRAME_SECONDS.
+
+    `speed`: training steps between checks of the clock (1..200); the frame rate stays fixed.
+    """
+    if session is None:
+        raise ValueError("Create the GAN first.")
+    chunk = as_int(speed, "Speed", 1, 200)
+    session.gan.running = True
+    began = time.perf_counter()
+    frame = 0
+    while session.gan.running and time.perf_counter() - began < MAX_PLAY_SECONDS:
+        start = time.perf_counter()
+        while time.perf_counter() - start < FRAME_SECONDS:
+            session.gan.step(chunk)
+        frame += 1
+        yield (session, *gan_views(session, with_optimal=frame % 5 == 0))
+    session.gan.running = False
+    yield (session, *gan_views(session, with_optimal=True))
+
+
+def gan_pause(session: GANSession | None) -> None:
+    """Stop a running `gan_play` after its current frame."""
+    if session is not None:
+        session.gan.running = False
+
+
+def gan_step(session: GANSession | None, steps: object = 1) -> tuple:
+    if session is None:
+        raise ValueError("Create the GAN first.")
+    session.gan.step(as_int(steps, "Steps", 1, 5000))
+    return (session, *gan_views(session, with_optimal=True))
+
+
+# --- divergence lab -------------------------------------------------------------------------------------------------
+
+
+def divergence(theta: object = 0.5) -> tuple:
+    """The parallel-lines example at θ: figure and the estimators beside the closed forms (JSON)."""
+    theta = as_float(theta, "θ", -2.0, 2.0)
+    result = divergences.parallel_lines(theta)
+    shown = {
+        kind: {k: ("∞" if v == math.inf else round(v, 6)) for k, v in values.items()}
+        for kind, values in result.items()
+        if kind != "theta"
+    }
+    return figures.parallel_lines_figure(theta), {"theta": theta, **shown}
+
+
+def kl_fit(separation: object = 4.0) -> tuple:
+    """Forward vs reverse KL fits of one Gaussian to a two-mode mixture."""
+    result = divergences.fit_gaussian_to_mixture(as_float(separation, "Separation", 0.5, 8.0))
+    info = {k: result[k] for k in ("forward", "reverse")} | {
+        "mode_means": list(result["means"]),
+        "mode_std": result["std"],
+    }
+    return figures.fit_figure(result), info
