@@ -175,8 +175,8 @@ def playground_tab(demo: gr.Blocks) -> None:
                 load = gr.Button("Use this data", variant="primary", elem_id="pg-load")
             data_plot = gr.Plot(label="Data", elem_id="pg-data-plot")
         data_inputs = [source, preset, n_points, seed, sketch, csv_file]
-        load.click(load_data, data_inputs, [data, data_plot], api_name="playground_data", preprocess=False)
-        preset.change(load_data, data_inputs, [data, data_plot], api_name=False, preprocess=False)
+        load.click(load_data, data_inputs, [data, data_plot], api_name="playground_data")
+        preset.change(load_data, data_inputs, [data, data_plot], api_name=False)
 
         with gr.Tabs():
             with gr.Tab("GMM + EM", id="pg-gmm"):
@@ -306,4 +306,4 @@ with gr.Blocks(title="genmodels") as demo:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    demo.queue(default_concurrency_limit=2).launch(css=CSS, show_error=True)
+    demo.queue(default_concurrency_limit=2).launch(css=CSS, show_error=True, max_file_size="20mb")

@@ -197,12 +197,14 @@ def train(
     seed: int = 0,
     config: dict | None = None,
     limit: int | None = None,
+    resume: str | Path | None = None,
 ) -> nn.Module:
     """Train model `name` on MNIST's train split and save it (weights, config, training.json) into `out`.
 
     Args:
         config: constructor kwargs; the class defaults when None (tests pass the registry's tiny config).
         limit: use only the first `limit` training images (tests).
+        resume: a checkpoint folder to continue from; `epochs` more are trained and the totals recorded.
     """
     entry = registry.get(name)
     fit, default_epochs = TRAINERS[name]
@@ -213,10 +215,17 @@ def train(
         images, labels = images[:limit], labels[:limit]
     x, y = data.to_unit(images).to(device), labels.to(device)
     torch.manual_seed(seed)  # parameter initialisation only; all data randomness uses explicit generators
-    model = entry.cls(**(config or {})).to(device)
+    previous = {}
+    if resume:
+        # Continue from a saved checkpoint (weights and config); GAN critics are not saved and start afresh.
+        model = entry.cls.from_pretrained(resume, strict=True).to(device)
+        previous = json.loads((Path(resume) / "training.json").read_text())
+    else:
+        model = entry.cls(**(config or {})).to(device)
     start = time.perf_counter()
     stats = fit(model, x, y, epochs, seed)
-    wall = time.perf_counter() - start
+    wall = time.perf_counter() - start + previous.get("wall_time_s", 0.0)
+    epochs += previous.get("epochs", 0)
     model.eval()
     out = Path(out)
     model.save_pretrained(out)
@@ -232,6 +241,8 @@ def train(
         "wall_time_s": round(wall, 1),
         **stats,
     }
+    if previous:
+        info["resumed_after_epochs"] = previous["epochs"]
     (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
     return model
 
@@ -244,11 +255,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--resume", default=None, help="checkpoint folder to continue training from")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
-    train(args.name, args.data_root, args.out, args.epochs, args.seed)
+    train(args.name, args.data_root, args.out, args.epochs, args.seed, resume=args.resume)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ needs Debian's chromium; it is skipped where that is missing, unless GENMODELS_R
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -116,13 +117,14 @@ def test_api_bad_input_is_a_clear_message(client, args, message):
     assert message in str(info.value) and "Traceback" not in str(info.value)
 
 
-@pytest.mark.slow
-def test_browser_sample_tab(app_url):
+@pytest.fixture
+def browser_page(app_url):
+    """A fresh page on the app in headless Chromium; fails the test on any page or console error."""
     if CHROMIUM is None:
         if os.environ.get("GENMODELS_REQUIRE_BROWSER") == "1":
             pytest.fail("GENMODELS_REQUIRE_BROWSER=1 but Debian's chromium is not installed")
         pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     errors: list[str] = []
@@ -133,17 +135,90 @@ def test_browser_sample_tab(app_url):
             page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
             page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
             page.goto(app_url)
-            page.locator("#sample-button").click()
-            for name in ("dcgan-mnist", "wgan-gp-mnist", "vae-mnist"):
-                image = page.locator(f"#grid-{name} img")
-                expect(image).to_be_visible(timeout=60_000)
-                assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 100
-                expect(page.locator(f"#caption-{name}")).to_contain_text("ms")
-            page.screenshot(path=str(ARTIFACTS / "sample-tab.png"), full_page=True)
-            # Phone width: the grids wrap under each other and stay visible.
-            page.set_viewport_size({"width": 390, "height": 844})
-            expect(page.locator("#grid-vae-mnist img")).to_be_visible()
-            page.screenshot(path=str(ARTIFACTS / "sample-tab-phone.png"), full_page=True)
+            yield page
         finally:
             browser.close()
     assert not errors, errors
+
+
+@pytest.mark.slow
+def test_browser_sample_tab(browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.locator("#sample-button").click()
+    for name in ("dcgan-mnist", "wgan-gp-mnist", "vae-mnist"):
+        image = page.locator(f"#grid-{name} img")
+        expect(image).to_be_visible(timeout=60_000)
+        assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 100
+        expect(page.locator(f"#caption-{name}")).to_contain_text("ms")
+    page.screenshot(path=str(ARTIFACTS / "sample-tab.png"), full_page=True)
+    # Phone width: the grids wrap under each other and stay visible.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#grid-vae-mnist img")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "sample-tab-phone.png"), full_page=True)
+
+
+@pytest.mark.slow
+def test_browser_playground_gan_lab_plays_and_pauses(browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.get_by_role("tab", name="2D playground").click()
+    expect(page.locator("#pg-data-plot .js-plotly-plot")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="GAN lab").click()
+    page.locator("#gan-new").click()
+    expect(page.locator("#gan-plot .js-plotly-plot")).to_be_visible(timeout=30_000)
+    expect(page.locator("#gan-info")).to_contain_text('"step": 0')
+    page.locator("#gan-play").click()
+    steps = []
+    for _ in range(3):
+        page.wait_for_timeout(1500)
+        steps.append(int(re.search(r'"step"\s*:\s*(\d+)', page.locator("#gan-info").inner_text()).group(1)))
+    assert steps[0] < steps[1] < steps[2], f"training should advance while playing: {steps}"
+    page.screenshot(path=str(ARTIFACTS / "playground-gan.png"), full_page=True)
+    page.locator("#gan-pause").click()
+    page.wait_for_timeout(1500)
+    paused = page.locator("#gan-info").inner_text()
+    page.wait_for_timeout(1500)
+    assert page.locator("#gan-info").inner_text() == paused, "training should stop when paused"
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#gan-plot .js-plotly-plot")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "playground-gan-phone.png"), full_page=True)
+
+
+@pytest.mark.slow
+def test_browser_playground_gmm_and_divergences(browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.get_by_role("tab", name="2D playground").click()
+    expect(page.locator("#pg-data-plot .js-plotly-plot")).to_be_visible(timeout=30_000)
+    page.locator("#gmm-init").click()
+    page.locator("#gmm-converge").click()
+    expect(page.locator("#gmm-plot")).to_contain_text("EM steps", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "playground-gmm.png"), full_page=True)
+    page.get_by_role("tab", name="Divergences").click()
+    expect(page.locator("#div-json")).to_contain_text("∞", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "playground-divergences.png"), full_page=True)
+
+
+@pytest.mark.slow
+def test_api_playground_divergence_and_csv(client, tmp_path):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    plot, numbers = client.predict(0.5, api_name="/playground_divergence")
+    assert numbers["estimate"] == {"kl_pq": "∞", "kl_qp": "∞", "js": pytest.approx(0.693147, abs=1e-6), "w1": 0.5}
+    assert numbers["closed_form"]["w1"] == 0.5 and plot["type"] == "plotly"
+
+    good = tmp_path / "points.csv"
+    good.write_text("x,y\n" + "\n".join(f"{i},{(i * 7) % 11}" for i in range(30)))
+    client.predict("csv", "Two moons", 500, 0, None, handle_file(str(good)), api_name="/playground_data")
+    _, _, info = client.predict(2, "kmeans++", 0, api_name="/playground_gmm_init")
+    assert info["k"] == 2 and info["em_steps"] == 0
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\nfoo,bar\n")
+    with pytest.raises(AppError, match="CSV line 3"):
+        client.predict("csv", "Two moons", 500, 0, None, handle_file(str(bad)), api_name="/playground_data")
