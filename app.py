@@ -202,6 +202,8 @@ def playground_tab(demo: gr.Blocks) -> None:
                     [data, k, init, seed],
                     [gmm, gmm_plot, gmm_ll, gmm_info],
                     api_name="playground_gmm_init",
+                    concurrency_id="gmm",
+                    concurrency_limit=1,
                 )
                 for button, action in ((e_btn, "E"), (m_btn, "M"), (em_btn, "EM"), (conv_btn, "converge")):
                     button.click(
@@ -209,6 +211,8 @@ def playground_tab(demo: gr.Blocks) -> None:
                         [data, gmm],
                         gmm_out,
                         api_name=f"playground_gmm_{action.lower()}",
+                        concurrency_id="gmm",
+                        concurrency_limit=1,
                     )
                 bic_btn.click(
                     user_errors(pg.gmm_bic),
@@ -246,8 +250,17 @@ def playground_tab(demo: gr.Blocks) -> None:
                     [data, seed, layers],
                     [flow, *flow_views],
                     api_name="playground_flow_new",
+                    concurrency_id="flow",
+                    concurrency_limit=1,
                 )
-                flow_run.click(flow_train, [flow, flow_steps], [flow, *flow_views], api_name="playground_flow_train")
+                flow_run.click(
+                    flow_train,
+                    [flow, flow_steps],
+                    [flow, *flow_views],
+                    api_name="playground_flow_train",
+                    concurrency_id="flow",
+                    concurrency_limit=1,
+                )
 
             with gr.Tab("GAN lab", id="pg-gan"):
                 gan = gr.State(None)
@@ -267,11 +280,23 @@ def playground_tab(demo: gr.Blocks) -> None:
                     gan_divs = gr.Plot(label="Divergences", elem_id="gan-divs")
                 gan_info = gr.JSON(label="Now", elem_id="gan-info")
                 gan_views = [gan, gan_plot, gan_losses, gan_divs, gan_optimal, gan_info]
-                gan_new.click(user_errors(pg.gan_start), [data, loss, seed], gan_views, api_name="playground_gan_new")
+                gan_new.click(
+                    user_errors(pg.gan_start),
+                    [data, loss, seed],
+                    gan_views,
+                    api_name="playground_gan_new",
+                    concurrency_id="gan",
+                    concurrency_limit=1,
+                )
                 gan_play_btn.click(gan_play, [gan, speed], gan_views, api_name="playground_gan_play")
                 gan_pause_btn.click(pg.gan_pause, [gan], None, api_name="playground_gan_pause")
                 gan_step_btn.click(
-                    user_errors(pg.gan_step), [gan, gr.State(1)], gan_views, api_name="playground_gan_step"
+                    user_errors(pg.gan_step),
+                    [gan, gr.State(1)],
+                    gan_views,
+                    api_name="playground_gan_step",
+                    concurrency_id="gan",
+                    concurrency_limit=1,
                 )
 
             with gr.Tab("Divergences", id="pg-div"):

@@ -73,9 +73,8 @@ def make_data(
 
 
 def _need(data: Data | None) -> Data:
-    if data is None:
-        raise ValueError("Choose a data set first.")
-    return data
+    """The session's data; before any is chosen (a click racing the page load), the default preset the page shows."""
+    return make_data()[0] if data is None else data
 
 
 # --- GMM + EM -------------------------------------------------------------------------------------------------------
@@ -89,7 +88,8 @@ class GMMSession:
 
 def gmm_start(data: Data | None, k: object = 8, init: str = "kmeans++", seed: object = 0) -> tuple:
     """A fresh mixture: (session, mixture figure, log-likelihood figure, info)."""
-    x = _need(data).points.double().numpy()
+    data = _need(data)
+    x = data.points.double().numpy()
     k = as_int(k, "K", 1, 20)
     session = GMMSession(gmm.init(x, k, init, as_int(seed, "Seed", 0, 2**31 - 1)))
     return (session, *gmm_views(data, session))
@@ -99,7 +99,8 @@ def gmm_step(data: Data | None, session: GMMSession | None, action: str) -> tupl
     """action: "E" (responsibilities only), "M" (parameters from the last E-step), "EM" (one step), "converge"."""
     if session is None:
         raise ValueError("Initialise the mixture first.")
-    x = _need(data).points.double().numpy()
+    data = _need(data)
+    x = data.points.double().numpy()
     if action == "E":
         session.resp = gmm.e_step(x, session.state)
     elif action == "M":
@@ -133,7 +134,8 @@ def gmm_views(data: Data, session: GMMSession) -> tuple:
 
 
 def gmm_bic(data: Data | None, max_k: object = 10, init: str = "kmeans++", seed: object = 0) -> tuple:
-    x = _need(data).points.double().numpy()
+    data = _need(data)
+    x = data.points.double().numpy()
     curve = gmm.bic_curve(x, range(1, as_int(max_k, "Largest K", 1, 15) + 1), init, as_int(seed, "Seed", 0, 2**31 - 1))
     return figures.bic_figure(curve), {"bic": dict(curve), "best_k": min(curve, key=lambda kv: kv[1])[0]}
 
@@ -142,7 +144,8 @@ def gmm_bic(data: Data | None, max_k: object = 10, init: str = "kmeans++", seed:
 
 
 def ppca_view(data: Data | None, seed: object = 0) -> tuple:
-    x = _need(data).points.double().numpy()
+    data = _need(data)
+    x = data.points.double().numpy()
     closed = ppca.fit_closed_form(x)
     em, history = ppca.fit_em(x, seed=as_int(seed, "Seed", 0, 2**31 - 1))
     _, direction, eigenvalues = ppca.pca(x)
