@@ -242,7 +242,7 @@ def train(
         **stats,
     }
     if previous:
-        info["resumed_after_epochs"] = previous["epochs"]
+        info["resumed_from"] = previous  # the earlier run's record; epochs and wall time above are totals
     (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
     return model
 

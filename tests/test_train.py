@@ -61,6 +61,6 @@ def test_resume_continues_from_a_checkpoint(tmp_path):
     first = train.train("vae-mnist", tmp_path / "data", tmp_path / "a", epochs=1, config=entry.tiny_config, limit=128)
     second = train.train("vae-mnist", tmp_path / "data", tmp_path / "b", epochs=2, limit=128, resume=tmp_path / "a")
     info = json.loads((tmp_path / "b" / "training.json").read_text())
-    assert info["epochs"] == 3 and info["resumed_after_epochs"] == 1
+    assert info["epochs"] == 3 and info["resumed_from"]["epochs"] == 1
     assert second._hub_mixin_config == first._hub_mixin_config
     assert not torch.equal(second.decoder[0].weight, first.decoder[0].weight)
