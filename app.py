@@ -151,7 +151,11 @@ def flow_train(trainer, steps: float):
 
 @user_errors
 def gan_play(session, speed: float):
-    yield from pg.gan_play(session, speed)
+    """Stream the GAN views; figures the task did not redraw this frame are not sent again."""
+    last: tuple = ()
+    for frame in pg.gan_play(session, speed):
+        yield [gr.skip() if i < len(last) and 1 <= i <= 4 and out is last[i] else out for i, out in enumerate(frame)]
+        last = frame
 
 
 def playground_first_views() -> tuple:
@@ -266,7 +270,9 @@ def playground_tab(demo: gr.Blocks) -> None:
                 gan = gr.State(None)
                 with gr.Row():
                     loss = gr.Radio(list(LOSSES), value="wgan-gp", label="Loss", elem_id="gan-loss")
-                    speed = gr.Slider(1, 200, value=20, step=1, label="Speed (steps between frames checks)")
+                    speed = gr.Slider(
+                        1, 200, value=200, step=1, label="Speed: at most this many training steps per frame"
+                    )
                 with gr.Row():
                     gan_new = gr.Button("New GAN", elem_id="gan-new")
                     gan_play_btn = gr.Button("Play", variant="primary", elem_id="gan-play")

