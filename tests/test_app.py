@@ -222,3 +222,27 @@ def test_api_playground_divergence_and_csv(client, tmp_path):
     bad.write_text("x,y\n1,2\nfoo,bar\n")
     with pytest.raises(AppError, match="CSV line 3"):
         client.predict("csv", "Two moons", 500, 0, None, handle_file(str(bad)), api_name="/playground_data")
+
+
+@pytest.mark.slow
+def test_browser_playground_drawing_becomes_data(browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.get_by_role("tab", name="2D playground").click()
+    expect(page.locator("#pg-data-plot .js-plotly-plot")).to_be_visible(timeout=30_000)
+    page.get_by_text("Draw or upload your own").click()
+    page.locator("#pg-sketch button[aria-label='Brush']").click()  # the canvas draws only once a tool is chosen
+    canvas = page.locator("#pg-sketch canvas").first
+    expect(canvas).to_be_visible(timeout=30_000)
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    for fx, fy in ((0.5, 0.7), (0.58, 0.3)):  # a V inside the (centred, zoomed-out) drawing area, in coarse moves
+        page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy, steps=4)
+    page.mouse.up()
+    page.wait_for_timeout(1000)  # the editor sends its layers after the stroke ends
+    page.locator("#pg-source").get_by_text("drawing").click()
+    page.locator("#pg-load").click()
+    expect(page.locator("#pg-data-plot")).to_contain_text("your drawing", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "playground-drawing.png"), full_page=True)
