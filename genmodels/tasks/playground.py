@@ -189,11 +189,10 @@ def flow_train(trainer: FlowTrainer | None, steps: object = 500) -> Iterator[tup
         raise ValueError("Create the flow first.")
     remaining = as_int(steps, "Steps", 1, 20000)
     while remaining > 0:
-        start, done = time.perf_counter(), 0
+        start = time.perf_counter()
         while remaining > 0 and time.perf_counter() - start < FRAME_SECONDS:
             trainer.step(min(10, remaining))
             remaining -= min(10, remaining)
-            done += 1
         yield (trainer, *flow_views(trainer))
 
 
@@ -271,6 +270,8 @@ def gan_play(session: GANSession | None, speed: object = 200) -> Iterator[tuple]
         while done < most and time.perf_counter() - start < FRAME_SECONDS:
             session.gan.step(1)
             done += 1
+        # A slow speed still waits out the frame, so the browser gets ~5 updates a second, never a flood.
+        time.sleep(max(0.0, FRAME_SECONDS - (time.perf_counter() - start)))
         frame += 1
         yield (session, *gan_views(session, frame))
     session.gan.running = False
