@@ -204,7 +204,7 @@ def playground_tab(demo: gr.Blocks) -> None:
                 init_btn.click(
                     user_errors(pg.gmm_start),
                     [data, k, init, seed],
-                    [gmm, gmm_plot, gmm_ll, gmm_info],
+                    gmm_out,
                     api_name="playground_gmm_init",
                     concurrency_id="gmm",
                     concurrency_limit=1,

@@ -10,7 +10,7 @@ import torch
 
 from . import gmm as gmm_lib
 from .flow2d import FlowTrainer
-from .gan2d import GAN2D, kde, optimal_discriminator
+from .gan2d import GAN2D, optimal_discriminator
 from .ppca import PPCA
 
 EXTENT = 2.5
@@ -238,11 +238,6 @@ def optimal_d_figure(gan: GAN2D, real: torch.Tensor, n: int = 50) -> go.Figure:
     d_star = optimal_discriminator(real, gan.samples(len(real)), xs, ys)
     heat = go.Heatmap(x=xs, y=ys, z=d_star, colorscale="RdBu", reversescale=True, zmin=0, zmax=1, showscale=False)
     return figure([heat], "Optimal D*(x) = p_data / (p_data + p_G) (KDE)")
-
-
-def density_figure(points: torch.Tensor, title: str, n: int = 50) -> go.Figure:
-    xs, ys = grid_axes(n)
-    return figure([go.Heatmap(x=xs, y=ys, z=kde(points, xs, ys), colorscale="Viridis", showscale=False)], title)
 
 
 # --- divergence lab -------------------------------------------------------------------------------------------------

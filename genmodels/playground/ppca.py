@@ -37,11 +37,6 @@ class PPCA:
         z = rng.standard_normal((n, self.W.shape[1]))
         return z @ self.W.T + self.mean + math.sqrt(self.sigma2) * rng.standard_normal((n, len(self.mean)))
 
-    def latent_mean(self, x: np.ndarray) -> np.ndarray:
-        """E[z | x] = M⁻¹ Wᵀ (x − μ) with M = WᵀW + σ² I: the projection PPCA uses (shrunk towards 0)."""
-        m = self.W.T @ self.W + self.sigma2 * np.eye(self.W.shape[1])
-        return np.linalg.solve(m, self.W.T @ (x - self.mean).T).T
-
 
 def _check(x: np.ndarray, q: int) -> None:
     if x.ndim != 2 or len(x) < 2:

@@ -267,7 +267,7 @@ def gan_play(session: GANSession | None, speed: object = 200) -> Iterator[tuple]
     frame = 0
     while session.gan.running and time.perf_counter() - began < MAX_PLAY_SECONDS:
         start, done = time.perf_counter(), 0
-        while done < most and time.perf_counter() - start < FRAME_SECONDS:
+        while session.gan.running and done < most and time.perf_counter() - start < FRAME_SECONDS:
             session.gan.step(1)
             done += 1
         # A slow speed still waits out the frame, so the browser gets ~5 updates a second, never a flood.
