@@ -18,6 +18,8 @@ from genmodels.tasks import playground as pg
 
 CSS = """
 .slot-image img { image-rendering: pixelated; }
+/* a phone fits all five playground sub-tabs on one line instead of folding three into a menu */
+@media (max-width: 480px) { .tab-container button { padding: 0 7px; } }
 """
 SAMPLE_HELP = """Every model draws from the **same seed**, so changing one control changes one thing.
 **Temperature** scales the spread of every model's latent prior (lower = cleaner, less varied).
@@ -134,6 +136,11 @@ def sample_tab() -> None:
         )
 
 
+def control(label: str, **kwargs) -> gr.Button:
+    """A button in a row of controls: small enough that a phone fits four on a line."""
+    return gr.Button(label, size="md", min_width=72, **kwargs)
+
+
 PLAYGROUND_HELP = """Theory on 2D data, live. Pick or make a data set, then fit it five ways below.
 Every action is also an API endpoint (`playground_*`, listed in the README)."""
 
@@ -189,11 +196,11 @@ def playground_tab(demo: gr.Blocks) -> None:
                     k = gr.Slider(1, 20, value=8, step=1, label="K")
                     init = gr.Radio(["kmeans++", "random"], value="kmeans++", label="Initialisation")
                 with gr.Row():
-                    init_btn = gr.Button("Initialise", elem_id="gmm-init")
-                    e_btn, m_btn = gr.Button("E-step"), gr.Button("M-step")
-                    em_btn = gr.Button("E + M", elem_id="gmm-em")
-                    conv_btn = gr.Button("Run to convergence", variant="primary", elem_id="gmm-converge")
-                    bic_btn = gr.Button("BIC over K")
+                    init_btn = control("Initialise", elem_id="gmm-init")
+                    e_btn, m_btn = control("E-step"), control("M-step")
+                    em_btn = control("E + M", elem_id="gmm-em")
+                    conv_btn = control("Converge", variant="primary", elem_id="gmm-converge")
+                    bic_btn = control("BIC vs K")
                 with gr.Row():
                     gmm_plot = gr.Plot(label="Mixture", elem_id="gmm-plot")
                     with gr.Column():
@@ -225,7 +232,7 @@ def playground_tab(demo: gr.Blocks) -> None:
                     api_name="playground_gmm_bic",
                 )
 
-            with gr.Tab("PPCA vs PCA", id="pg-ppca"):
+            with gr.Tab("PPCA", id="pg-ppca"):
                 ppca_btn = gr.Button("Fit PPCA (closed form and EM) and PCA", variant="primary", elem_id="ppca-fit")
                 with gr.Row():
                     ppca_plot = gr.Plot(label="PPCA vs PCA", elem_id="ppca-plot")
@@ -235,14 +242,14 @@ def playground_tab(demo: gr.Blocks) -> None:
                     user_errors(pg.ppca_view), [data, seed], [ppca_plot, ppca_ll, ppca_info], api_name="playground_ppca"
                 )
 
-            with gr.Tab("2D flow", id="pg-flow"):
+            with gr.Tab("Flow", id="pg-flow"):
                 flow = gr.State(None)
                 with gr.Row():
                     layers = gr.Slider(2, 16, value=8, step=1, label="Coupling layers")
                     flow_steps = gr.Slider(100, 5000, value=1000, step=100, label="Steps per run")
                 with gr.Row():
-                    flow_new = gr.Button("New flow", elem_id="flow-new")
-                    flow_run = gr.Button("Train", variant="primary", elem_id="flow-train")
+                    flow_new = control("New flow", elem_id="flow-new")
+                    flow_run = control("Train", variant="primary", elem_id="flow-train")
                 with gr.Row():
                     flow_density = gr.Plot(label="Density", elem_id="flow-density")
                     flow_warp = gr.Plot(label="Warped grid")
@@ -274,10 +281,10 @@ def playground_tab(demo: gr.Blocks) -> None:
                         1, 200, value=200, step=1, label="Speed: at most this many training steps per frame"
                     )
                 with gr.Row():
-                    gan_new = gr.Button("New GAN", elem_id="gan-new")
-                    gan_play_btn = gr.Button("Play", variant="primary", elem_id="gan-play")
-                    gan_pause_btn = gr.Button("Pause", elem_id="gan-pause")
-                    gan_step_btn = gr.Button("Step", elem_id="gan-step")
+                    gan_new = control("New GAN", elem_id="gan-new")
+                    gan_play_btn = control("Play", variant="primary", elem_id="gan-play")
+                    gan_pause_btn = control("Pause", elem_id="gan-pause")
+                    gan_step_btn = control("Step", elem_id="gan-step")
                 with gr.Row():
                     gan_plot = gr.Plot(label="Real, generated, D / critic", elem_id="gan-plot")
                     gan_optimal = gr.Plot(label="Optimal discriminator", elem_id="gan-optimal")

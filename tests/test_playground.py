@@ -146,7 +146,7 @@ def test_flow_training_raises_likelihood():
 
 # --- GAN lab --------------------------------------------------------------------------------------------------------
 
-RING = torch.tensor([[1.6 * math.cos(2 * math.pi * k / 8), 1.6 * math.sin(2 * math.pi * k / 8)] for k in range(8)])
+RING = datasets.ring_centres()
 
 
 @pytest.mark.slow
@@ -158,6 +158,26 @@ def test_gan_reaches_all_eight_modes():
         if coverage.min() >= 0.02:
             break
     assert coverage.min() >= 0.02, coverage
+
+
+def test_mode_collapse_shows_in_the_views():
+    """A generator squeezed onto one mode: the views count 1 of 8 modes reached and mark the 7 it misses."""
+    data, _ = pg.make_data("preset", "8 Gaussians (ring)", 300, 0)
+    session = pg.GANSession(gan2d.GAN2D(data.sampler, "minimax", seed=0), data)
+    with torch.no_grad():
+        session.gan.G[-1].weight.zero_()
+        session.gan.G[-1].bias.copy_(RING[2])
+    plot, _, divs, _, info = pg.gan_views(session)
+    assert (info["modes_reached"], info["modes"]) == (1, 8)
+    (missed,) = [t for t in plot.data if t.name == "mode G misses"]
+    assert len(missed.x) == 7 and not np.isclose(missed.x, RING[2, 0].item()).any()
+    assert "modes 1/8" in plot.layout.title.text
+    (share,) = [t for t in divs.data if t.name == "share of modes reached"]
+    assert share.y[-1] == pytest.approx(1 / 8)
+    # a data set without separate modes shows no count
+    moons, _ = pg.make_data("preset", "Two moons", 300, 0)
+    plot, *_, info = pg.gan_views(pg.GANSession(gan2d.GAN2D(moons.sampler, "minimax", seed=0), moons))
+    assert "modes" not in info and not [t for t in plot.data if t.name == "mode G misses"]
 
 
 @pytest.mark.parametrize("loss", gan2d.LOSSES)

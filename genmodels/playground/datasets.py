@@ -22,10 +22,18 @@ def _normal(n: int, g: torch.Generator) -> torch.Tensor:
     return torch.randn(n, 2, generator=g)
 
 
+def ring_centres(k: int = 8, radius: float = 1.6) -> torch.Tensor:
+    angle = torch.arange(k).float() * (2 * math.pi / k)
+    return radius * torch.stack([angle.cos(), angle.sin()], 1)
+
+
 def ring_of_gaussians(n: int, g: torch.Generator, k: int = 8, radius: float = 1.6, std: float = 0.08) -> torch.Tensor:
-    angle = torch.randint(0, k, (n,), generator=g).float() * (2 * math.pi / k)
-    centres = radius * torch.stack([angle.cos(), angle.sin()], 1)
-    return centres + std * _normal(n, g)
+    return ring_centres(k, radius)[torch.randint(0, k, (n,), generator=g)] + std * _normal(n, g)
+
+
+def grid_centres(side: int = 5, spacing: float = 0.8) -> torch.Tensor:
+    ticks = (torch.arange(side).float() - (side - 1) / 2) * spacing
+    return torch.cartesian_prod(ticks, ticks)
 
 
 def grid_of_gaussians(
@@ -77,6 +85,14 @@ PRESETS: dict[str, Callable[[int, torch.Generator], torch.Tensor]] = {
     "Concentric circles": circles,
     "Checkerboard": checkerboard,
     "Line segment (1D support)": line_segment,
+}
+
+
+# Presets made of separate modes: their centres, and how near (about 5 standard deviations) a point must be to count
+# for one. The GAN lab counts which modes the generator reaches, so mode collapse shows as a number, not a hunch.
+MODES: dict[str, tuple[torch.Tensor, float]] = {
+    "8 Gaussians (ring)": (ring_centres(), 0.4),
+    "25 Gaussians (grid)": (grid_centres(), 0.25),
 }
 
 

@@ -25,8 +25,9 @@ def _np(points: torch.Tensor | np.ndarray) -> np.ndarray:
 def figure(
     traces: list, title: str, square: bool = True, height: int = 380, xtitle: str = "", ytitle: str = "", **extra
 ) -> go.Figure:
-    """One go.Figure with the playground's layout, built in a single pass (plotly validates every property it is
-    given, so building once instead of updating thrice keeps live training at several frames per second)."""
+    """One go.Figure with the playground's layout, built in a single pass: plotly validates every property it is
+    given, so traces are plain dicts (a go.Scatter would be validated, then deep-copied into the figure) and arrays
+    are numpy (a list is checked element by element). That keeps live training at several frames per second."""
     axis = dict(showgrid=False, zeroline=False)
     xaxis, yaxis = dict(title=xtitle), dict(title=ytitle)
     if square:
@@ -38,7 +39,7 @@ def figure(
             title=dict(text=title, font=dict(size=14), x=0.02),
             height=height,
             margin=dict(l=8, r=8, t=36, b=8),
-            legend=dict(orientation="h", yanchor="top", y=-0.06, x=0, font=dict(size=11)),
+            legend=dict(orientation="h", x=0, font=dict(size=11)),  # plotly puts it below the axis labels
             plot_bgcolor="white",
             uirevision="keep",  # keep the user's zoom while training streams updates
             xaxis=xaxis,
@@ -48,15 +49,14 @@ def figure(
     )
 
 
-def polylines(lines, name: str, color: str, width: int = 1, showlegend: bool = False) -> go.Scatter:
-    """Many polylines (each (points, 2)) as one trace, separated by gaps: one trace is much cheaper than many."""
-    xs, ys = [], []
-    for line in lines:
-        xs += list(line[:, 0]) + [None]
-        ys += list(line[:, 1]) + [None]
-    return go.Scatter(
-        x=xs,
-        y=ys,
+def polylines(lines, name: str, color: str, width: int = 1, showlegend: bool = False) -> dict:
+    """Many polylines (each (points, 2)) as one trace, separated by NaN gaps: one trace of arrays is cheap to draw."""
+    gaps = [np.concatenate([np.asarray(line, dtype=float), np.full((1, 2), np.nan)]) for line in lines]
+    xy = np.concatenate(gaps) if gaps else np.zeros((0, 2))
+    return dict(
+        type="scatter",
+        x=xy[:, 0],
+        y=xy[:, 1],
         mode="lines",
         name=name,
         line=dict(color=color, width=width),
@@ -65,17 +65,22 @@ def polylines(lines, name: str, color: str, width: int = 1, showlegend: bool = F
     )
 
 
-def scatter(
-    points: torch.Tensor | np.ndarray, name: str, color: str, size: int = 4, opacity: float = 0.6
-) -> go.Scatter:
+def scatter(points: torch.Tensor | np.ndarray, name: str, color: str, size: int = 4, opacity: float = 0.6) -> dict:
     p = _np(points)
-    return go.Scatter(
-        x=p[:, 0], y=p[:, 1], mode="markers", name=name, marker=dict(size=size, color=color, opacity=opacity)
+    return dict(
+        type="scatter",
+        x=p[:, 0],
+        y=p[:, 1],
+        mode="markers",
+        name=name,
+        marker=dict(size=size, color=color, opacity=opacity),
     )
 
 
-def curve(xs, ys, name: str, color: str | None = None, dash: str | None = None) -> go.Scatter:
-    return go.Scatter(x=list(xs), y=list(ys), mode="lines", name=name, line=dict(color=color, dash=dash, width=2))
+def curve(xs, ys, name: str, color: str | None = None, dash: str | None = None) -> dict:
+    # float arrays, not lists: plotly checks a list element by element; None (not finite) becomes a NaN gap
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    return dict(type="scatter", x=xs, y=ys, mode="lines", name=name, line=dict(color=color, dash=dash, width=2))
 
 
 def grid_axes(n: int = 60) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +102,8 @@ def gmm_figure(x: np.ndarray, state: gmm_lib.GMMState, samples: np.ndarray | Non
     mixed = resp @ rgb
     colors = [f"rgb({r:.0f},{g:.0f},{b:.0f})" for r, g, b in mixed]
     traces = [
-        go.Scatter(
+        dict(
+            type="scatter",
             x=x[:, 0],
             y=x[:, 1],
             mode="markers",
@@ -108,7 +114,8 @@ def gmm_figure(x: np.ndarray, state: gmm_lib.GMMState, samples: np.ndarray | Non
     for k in range(state.k):
         e = gmm_lib.ellipse(state.means[k], state.covs[k])
         traces.append(
-            go.Scatter(
+            dict(
+                type="scatter",
                 x=e[:, 0],
                 y=e[:, 1],
                 mode="lines",
@@ -123,7 +130,7 @@ def gmm_figure(x: np.ndarray, state: gmm_lib.GMMState, samples: np.ndarray | Non
 
 
 def loglik_figure(values: list[float], title: str = "log-likelihood per EM step") -> go.Figure:
-    trace = go.Scatter(x=list(range(len(values))), y=values, mode="lines+markers", name="log-likelihood")
+    trace = dict(type="scatter", x=list(range(len(values))), y=values, mode="lines+markers", name="log-likelihood")
     return figure([trace], title, square=False, height=280, xtitle="EM step")
 
 
@@ -131,7 +138,11 @@ def bic_figure(curve_points: list[tuple[int, float]]) -> go.Figure:
     ks, vals = zip(*curve_points, strict=True)
     best = ks[int(np.argmin(vals))]
     fig = figure(
-        [go.Scatter(x=ks, y=vals, mode="lines+markers", name="BIC")], "BIC over K (lower is better)", False, 280, "K"
+        [dict(type="scatter", x=ks, y=vals, mode="lines+markers", name="BIC")],
+        "BIC over K (lower is better)",
+        False,
+        280,
+        "K",
     )
     fig.add_vline(x=best, line_dash="dot", annotation_text=f"best K={best}")
     return fig
@@ -151,17 +162,30 @@ def ppca_figure(x: np.ndarray, model: PPCA, pca_dir: np.ndarray, samples: np.nda
     traces = [
         scatter(x, "data", REAL),
         scatter(samples, "PPCA samples", "#2ca02c", size=3, opacity=0.5),
-        go.Scatter(x=span[:, 0], y=span[:, 1], mode="lines", name="PCA line", line=dict(color="black", dash="dash")),
-        go.Scatter(
+        dict(
+            type="scatter",
+            x=span[:, 0],
+            y=span[:, 1],
+            mode="lines",
+            name="PCA line",
+            line=dict(color="black", dash="dash"),
+        ),
+        dict(
+            type="scatter",
             x=[mu[0] - 2 * w[0], mu[0] + 2 * w[0]],
             y=[mu[1] - 2 * w[1], mu[1] + 2 * w[1]],
             mode="lines",
             name="μ ± 2W",
             line=dict(color="#ff7f0e", width=4),
         ),
-        go.Scatter(x=noise[:, 0], y=noise[:, 1], mode="lines", name="2σ noise", line=dict(color="#9467bd")),
-        go.Scatter(
-            x=cov[:, 0], y=cov[:, 1], mode="lines", name="2σ of C = WWᵀ+σ²I", line=dict(color="#8c564b", dash="dot")
+        dict(type="scatter", x=noise[:, 0], y=noise[:, 1], mode="lines", name="2σ noise", line=dict(color="#9467bd")),
+        dict(
+            type="scatter",
+            x=cov[:, 0],
+            y=cov[:, 1],
+            mode="lines",
+            name="2σ of C = WWᵀ+σ²I",
+            line=dict(color="#8c564b", dash="dot"),
         ),
     ]
     return figure(traces, f"PPCA vs PCA: σ² = {model.sigma2:.3f}")
@@ -177,7 +201,7 @@ def flow_density_figure(trainer: FlowTrainer, n: int = 60) -> go.Figure:
         dens = trainer.flow.log_prob(grid).exp().reshape(n, n).numpy()
     samples = trainer.flow.sample(400, torch.Generator().manual_seed(0))
     traces = [
-        go.Heatmap(x=xs, y=ys, z=dens, colorscale="Viridis", showscale=False, name="p(x)"),
+        dict(type="heatmap", x=xs, y=ys, z=dens, colorscale="Viridis", showscale=False, name="p(x)"),
         scatter(samples, "flow samples", "white", size=3, opacity=0.7),
     ]
     return figure(traces, f"Flow density after {trainer.steps} steps")
@@ -195,29 +219,35 @@ def flow_warp_figure(trainer: FlowTrainer, lines: int = 13, points: int = 60) ->
     return figure(traces, "Warped grid: latent lines in data space")
 
 
-def thin(xs, ys, most: int = 300) -> tuple[list, list]:
+def thin(xs, ys, most: int = 300) -> tuple[np.ndarray, np.ndarray]:
     """At most `most` evenly spaced points of a curve (always keeping the last), so long runs stay cheap to draw."""
-    xs, ys = list(xs), list(ys)
+    xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     if len(xs) <= most:
         return xs, ys
     idx = np.unique(np.linspace(0, len(xs) - 1, most).round().astype(int))
-    return [xs[i] for i in idx], [ys[i] for i in idx]
+    return xs[idx], ys[idx]
 
 
 def history_figure(series: dict[str, tuple[list, list]], title: str, ytitle: str = "") -> go.Figure:
     traces = [curve(*thin(x, y), name, PALETTE[i % len(PALETTE)]) for i, (name, (x, y)) in enumerate(series.items())]
-    return figure(traces, title, square=False, height=280, xtitle="step", ytitle=ytitle)
+    # "by step" in the title, not an x-axis title: a phone-width legend of two rows would sit on top of it
+    return figure(traces, f"{title}, by step", square=False, height=300, ytitle=ytitle)
 
 
 # --- GAN lab --------------------------------------------------------------------------------------------------------
 
 
-def gan_figure(gan: GAN2D, real: torch.Tensor, n: int = 40) -> go.Figure:
+def gan_figure(
+    gan: GAN2D, real: torch.Tensor, modes: tuple[torch.Tensor, np.ndarray] | None = None, n: int = 40
+) -> go.Figure:
+    """Critic/D heatmap, G's image of a noise grid, real and generated points; with `modes` (centres, reached),
+    every mode G misses is marked with a cross, so mode collapse shows at a glance."""
     xs, ys = grid_axes(n)
     fake = gan.samples(len(real))
     label = "critic f(x)" if gan.is_wasserstein else "D(x) = P(real)"
     traces = [
-        go.Heatmap(
+        dict(
+            type="heatmap",
             x=xs,
             y=ys,
             z=gan.critic_map(xs, ys),
@@ -230,13 +260,30 @@ def gan_figure(gan: GAN2D, real: torch.Tensor, n: int = 40) -> go.Figure:
     ]
     traces.append(polylines(gan.noise_grid_image(), "G(noise grid)", "rgba(60,60,60,0.35)", showlegend=True))
     traces += [scatter(real, "real", REAL, size=4, opacity=0.7), scatter(fake, "generated", FAKE, size=4, opacity=0.7)]
-    return figure(traces, f"{gan.loss} · step {gan.steps} · heatmap: {label}")
+    title = f"{gan.loss} · step {gan.steps} · heatmap {label}"
+    if modes is not None:
+        centres, reached = _np(modes[0]), np.asarray(modes[1], dtype=bool)
+        missed = centres[~reached]
+        traces.append(
+            dict(
+                type="scatter",
+                x=missed[:, 0],
+                y=missed[:, 1],
+                mode="markers",
+                name="mode G misses",
+                marker=dict(symbol="x-thin", size=14, line=dict(width=3, color="black")),
+            )
+        )
+        title += f" · modes {int(reached.sum())}/{len(reached)}"
+    return figure(traces, title)
 
 
 def optimal_d_figure(gan: GAN2D, real: torch.Tensor, n: int = 50) -> go.Figure:
     xs, ys = grid_axes(n)
     d_star = optimal_discriminator(real, gan.samples(len(real)), xs, ys)
-    heat = go.Heatmap(x=xs, y=ys, z=d_star, colorscale="RdBu", reversescale=True, zmin=0, zmax=1, showscale=False)
+    heat = dict(
+        type="heatmap", x=xs, y=ys, z=d_star, colorscale="RdBu", reversescale=True, zmin=0, zmax=1, showscale=False
+    )
     return figure([heat], "Optimal D*(x) = p_data / (p_data + p_G) (KDE)")
 
 
@@ -246,8 +293,15 @@ def optimal_d_figure(gan: GAN2D, real: torch.Tensor, n: int = 50) -> go.Figure:
 def parallel_lines_figure(theta: float) -> go.Figure:
     y = [-1, 1]
     traces = [
-        go.Scatter(x=[0, 0], y=y, mode="lines", name="P: x = 0", line=dict(color=REAL, width=5)),
-        go.Scatter(x=[theta, theta], y=y, mode="lines", name=f"Q: x = θ = {theta:g}", line=dict(color=FAKE, width=5)),
+        dict(type="scatter", x=[0, 0], y=y, mode="lines", name="P: x = 0", line=dict(color=REAL, width=5)),
+        dict(
+            type="scatter",
+            x=[theta, theta],
+            y=y,
+            mode="lines",
+            name=f"Q: x = θ = {theta:g}",
+            line=dict(color=FAKE, width=5),
+        ),
     ]
     return figure(traces, "Parallel lines (Arjovsky et al. 2017, Example 1)")
 
@@ -259,15 +313,24 @@ def fit_figure(result: dict) -> go.Figure:
         return np.exp(-0.5 * ((grid - fit["mu"]) / fit["sigma"]) ** 2) / (fit["sigma"] * math.sqrt(2 * math.pi))
 
     traces = [
-        go.Scatter(x=grid, y=result["p"], mode="lines", name="p: two-mode mixture", line=dict(color="black", width=3)),
-        go.Scatter(
+        dict(
+            type="scatter",
+            x=grid,
+            y=result["p"],
+            mode="lines",
+            name="p: two-mode mixture",
+            line=dict(color="black", width=3),
+        ),
+        dict(
+            type="scatter",
             x=grid,
             y=normal(result["forward"]),
             mode="lines",
             name="argmin KL(p‖q): covers mass",
             line=dict(color=REAL, dash="dash"),
         ),
-        go.Scatter(
+        dict(
+            type="scatter",
             x=grid,
             y=normal(result["reverse"]),
             mode="lines",

@@ -7,6 +7,7 @@ in; everything else is recomputed from the data points.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from .common import as_float, as_int
 
 SOURCES = ("preset", "drawing", "csv")
 MAX_PLAY_SECONDS = 120.0
-FRAME_SECONDS = 0.16  # training time per figure update; with ~35 ms of drawing, 5 updates a second
+FRAME_SECONDS = 0.18  # time between two figure updates while training live: ~5.5 a second
 
 
 @dataclass
@@ -205,6 +206,7 @@ class GANSession:
     data: Data
     estimates: list[dict] = field(default_factory=list)  # running divergence estimates with their step
     cached: dict = field(default_factory=dict)  # the slow figures, redrawn only every few frames while playing
+    lock: threading.Lock = field(default_factory=threading.Lock)  # held by whoever changes the networks
 
 
 def gan_start(data: Data | None, loss: str = "wgan-gp", seed: object = 0) -> tuple:
@@ -213,8 +215,20 @@ def gan_start(data: Data | None, loss: str = "wgan-gp", seed: object = 0) -> tup
     return (session, *gan_views(session))
 
 
-def _history_figures(session: GANSession) -> tuple:
-    gan, e = session.gan, session.estimates
+def _estimates(session: GANSession) -> dict:
+    """Divergence estimates at the current step, and for presets made of modes, how many of them G reaches."""
+    gan = session.gan
+    est = {"step": gan.steps, **gan.estimates()}
+    if session.data.preset in datasets.MODES:
+        centres, radius = datasets.MODES[session.data.preset]
+        reached = gan2d.modes_reached(gan.samples(1000, seed=3), centres, radius)
+        est |= {"modes_reached": int(reached.sum()), "modes": len(reached)}
+        session.cached["modes"] = (centres, reached)
+    return est
+
+
+def _history_figures(session: GANSession, gan: gan2d.GAN2D) -> tuple:
+    e = session.estimates
     steps = [h[0] for h in gan.history]
     losses = figures.history_figure(
         {"D / critic loss": (steps, [h[1] for h in gan.history]), "G loss": (steps, [h[2] for h in gan.history])},
@@ -227,7 +241,12 @@ def _history_figures(session: GANSession) -> tuple:
             "KL(G‖data)": ([v["step"] for v in e], finite("kl_g_data")),
             "JS": ([v["step"] for v in e], finite("js")),
             "W1 (exact OT)": ([v["step"] for v in e], finite("w1")),
-        },
+        }
+        | (
+            {"share of modes reached": ([v["step"] for v in e], [v["modes_reached"] / v["modes"] for v in e])}
+            if e and "modes" in e[-1]
+            else {}
+        ),
         "Running estimates (data vs G)",
     )
     return losses, divs
@@ -236,45 +255,78 @@ def _history_figures(session: GANSession) -> tuple:
 def gan_views(session: GANSession, frame: int | None = None) -> tuple:
     """GAN view, losses, divergences, optimal D* and the JSON.
 
-    While playing (`frame` given) the main view is redrawn every frame, the estimates and their curves every second
-    frame (an exact transport problem), and D* every fifth (a KDE); unchanged figures are the same objects as before.
+    While playing (`frame` given) the main view is redrawn every frame, the estimates and their curves every third
+    frame (an exact transport problem), and D* every sixth (a KDE), never on the same frame; unchanged figures are the
+    same objects as before.
     """
     gan, real = session.gan, session.data.points[:300]
-    if frame is None or frame % 2 == 0 or not session.estimates:
+    if frame is None or frame % 3 == 0 or not session.estimates:
         if not session.estimates or session.estimates[-1]["step"] != gan.steps:
-            session.estimates.append({"step": gan.steps, **gan.estimates()})
-        session.cached["history"] = _history_figures(session)
-    if frame is None or frame % 5 == 0 or "optimal" not in session.cached:
+            session.estimates.append(_estimates(session))
+        session.cached["history"] = _history_figures(session, gan)
+    if frame is None or frame % 6 == 1 or "optimal" not in session.cached:
         session.cached["optimal"] = figures.optimal_d_figure(gan, real)
     est = session.estimates[-1]
     info = {"loss": gan.loss, "step": gan.steps, "estimates_at_step": est["step"]}
     info |= {k: v for k, v in est.items() if k != "step"}
     losses, divs = session.cached["history"]
-    return figures.gan_figure(gan, real), losses, divs, session.cached["optimal"], info
+    modes = session.cached.get("modes")
+    return figures.gan_figure(gan, real, modes), losses, divs, session.cached["optimal"], info
+
+
+def _train(session: GANSession, most: int, tick: threading.Event, free: threading.Event) -> None:
+    """Train while `running` and `free`, at most `most` steps between two ticks of the frame clock."""
+    # One intra-op thread, for this thread only (OpenMP's setting is per thread): these networks are too small to
+    # split, and a second team would fight the drawing thread for the other core.
+    torch.set_num_threads(1)
+    gan = session.gan
+    while gan.running:
+        for _ in range(most):
+            free.wait()
+            if not gan.running:
+                return
+            with session.lock:
+                gan.step(1)
+        tick.wait()
+        tick.clear()
 
 
 def gan_play(session: GANSession | None, speed: object = 200) -> Iterator[tuple]:
-    """Train until paused (or MAX_PLAY_SECONDS), yielding the views after each FRAME_SECONDS of training.
+    """Train until paused (or MAX_PLAY_SECONDS), yielding the views every FRAME_SECONDS.
 
-    `speed`: at most this many training steps per frame (1..200): 1 shows every step, 200 trains as fast as the frame
-    rate allows.
+    Training runs in a second thread. It stops only while a frame is drawn (Python's plotly code and the training
+    loop would otherwise slow each other down on one lock), and goes on while the frame waits for its time and while
+    the server sends it. `speed`: at most this many training steps per frame (1..200): 1 shows every step, 200 trains
+    as fast as the machine allows.
     """
     if session is None:
         raise ValueError("Create the GAN first.")
     most = as_int(speed, "Speed", 1, 200)
-    session.gan.running = True
-    began = time.perf_counter()
-    frame = 0
-    while session.gan.running and time.perf_counter() - began < MAX_PLAY_SECONDS:
-        start, done = time.perf_counter(), 0
-        while session.gan.running and done < most and time.perf_counter() - start < FRAME_SECONDS:
-            session.gan.step(1)
-            done += 1
-        # A slow speed still waits out the frame, so the browser gets ~5 updates a second, never a flood.
-        time.sleep(max(0.0, FRAME_SECONDS - (time.perf_counter() - start)))
-        frame += 1
-        yield (session, *gan_views(session, frame))
-    session.gan.running = False
+    gan, tick, free = session.gan, threading.Event(), threading.Event()
+    gan.running = True
+    free.set()
+    trainer = threading.Thread(target=_train, args=(session, most, tick, free), daemon=True)
+    trainer.start()
+    began = due = time.perf_counter()
+    try:
+        frame = 0
+        while gan.running and time.perf_counter() - began < MAX_PLAY_SECONDS:
+            # Frames come on a FRAME_SECONDS clock (a late one moves the clock on): a steady ~5 a second, never a flood.
+            due = max(due + FRAME_SECONDS, time.perf_counter())
+            time.sleep(max(0.0, due - time.perf_counter()))
+            frame += 1
+            free.clear()
+            with session.lock:  # waits for the step in progress
+                views = gan_views(session, frame) if gan.running else None
+            free.set()
+            tick.set()
+            if views is not None:
+                yield (session, *views)
+    finally:
+        gan.running = False
+        free.set()
+        tick.set()
+        trainer.join()
     yield (session, *gan_views(session))
 
 
@@ -287,7 +339,9 @@ def gan_pause(session: GANSession | None) -> None:
 def gan_step(session: GANSession | None, steps: object = 1) -> tuple:
     if session is None:
         raise ValueError("Create the GAN first.")
-    session.gan.step(as_int(steps, "Steps", 1, 5000))
+    steps = as_int(steps, "Steps", 1, 5000)
+    with session.lock:
+        session.gan.step(steps)
     return (session, *gan_views(session))
 
 
