@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--speed", type=int, default=200, help="most steps per frame, as the UI's slider")
     args = parser.parse_args()
     out = {"torch_threads": torch.get_num_threads(), "frame_budget_s": pg.FRAME_SECONDS, "losses": {}}
+    streaming("minimax", 2.0, args.speed)  # warm-up: plotly loads its validators on first use
     for loss in gan2d.LOSSES:
         out["losses"][loss] = {
             "raw_steps_per_s": round(raw_steps_per_second(loss, args.seconds), 1),

@@ -173,7 +173,7 @@ def test_browser_playground_gan_lab_plays_and_pauses(browser_page):
     from playwright.sync_api import expect
 
     page = open_playground(browser_page)
-    page.get_by_role("tab", name="GAN lab").click()
+    page.get_by_role("tab", name="GAN lab", exact=True).click()
     page.locator("#gan-new").click()
     expect(page.locator("#gan-plot .js-plotly-plot")).to_be_visible(timeout=30_000)
     expect(page.locator("#gan-info")).to_contain_text('"step": 0')
@@ -217,6 +217,34 @@ def test_browser_playground_gmm_and_divergences(browser_page):
     page.get_by_role("tab", name="Divergences").click()
     expect(page.locator("#div-json")).to_contain_text("∞", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "playground-divergences.png"), full_page=True)
+
+
+@pytest.mark.slow
+def test_browser_playground_reads_at_phone_width(browser_page):
+    """At 390 px, loaded fresh: all five sub-tabs on one line, and every tool's figures fit without sideways scroll."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    open_playground(page)
+    for name, action, plot in (
+        ("GMM + EM", "#gmm-init", "#gmm-plot"),
+        ("PPCA", "#ppca-fit", "#ppca-plot"),
+        ("Flow", "#flow-new", "#flow-density"),
+        ("GAN lab", "#gan-new", "#gan-plot"),
+        ("Divergences", None, "#div-plot"),
+    ):
+        tab = page.get_by_role("tab", name=name, exact=True)
+        expect(tab).to_be_visible()  # not folded into the "More tabs" menu
+        tab.click()
+        if action:
+            page.locator(action).click()
+        expect(page.locator(f"{plot} .js-plotly-plot")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, f"{name} scrolls sideways"
+        assert page.locator(f"{plot} .js-plotly-plot").bounding_box()["width"] <= 390
+        page.screenshot(path=str(ARTIFACTS / f"playground-phone-{name.split()[0].lower()}.png"), full_page=True)
 
 
 @pytest.mark.slow

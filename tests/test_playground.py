@@ -171,7 +171,7 @@ def test_mode_collapse_shows_in_the_views():
     assert (info["modes_reached"], info["modes"]) == (1, 8)
     (missed,) = [t for t in plot.data if t.name == "mode G misses"]
     assert len(missed.x) == 7 and not np.isclose(missed.x, RING[2, 0].item()).any()
-    assert "modes 1/8" in plot.layout.title.text
+    assert "modes reached 1/8" in plot.layout.title.text
     (share,) = [t for t in divs.data if t.name == "share of modes reached"]
     assert share.y[-1] == pytest.approx(1 / 8)
     # a data set without separate modes shows no count

@@ -23,7 +23,14 @@ def _np(points: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def figure(
-    traces: list, title: str, square: bool = True, height: int = 380, xtitle: str = "", ytitle: str = "", **extra
+    traces: list,
+    title: str,
+    square: bool = True,
+    height: int = 380,
+    xtitle: str = "",
+    ytitle: str = "",
+    top: int = 36,
+    **extra,
 ) -> go.Figure:
     """One go.Figure with the playground's layout, built in a single pass: plotly validates every property it is
     given, so traces are plain dicts (a go.Scatter would be validated, then deep-copied into the figure) and arrays
@@ -38,7 +45,7 @@ def figure(
         layout=dict(
             title=dict(text=title, font=dict(size=14), x=0.02),
             height=height,
-            margin=dict(l=8, r=8, t=36, b=8),
+            margin=dict(l=8, r=8, t=top, b=8),
             legend=dict(orientation="h", x=0, font=dict(size=11)),  # plotly puts it below the axis labels
             plot_bgcolor="white",
             uirevision="keep",  # keep the user's zoom while training streams updates
@@ -260,7 +267,7 @@ def gan_figure(
     ]
     traces.append(polylines(gan.noise_grid_image(), "G(noise grid)", "rgba(60,60,60,0.35)", showlegend=True))
     traces += [scatter(real, "real", REAL, size=4, opacity=0.7), scatter(fake, "generated", FAKE, size=4, opacity=0.7)]
-    title = f"{gan.loss} · step {gan.steps} · heatmap {label}"
+    title = f"{gan.loss} · step {gan.steps}"
     if modes is not None:
         centres, reached = _np(modes[0]), np.asarray(modes[1], dtype=bool)
         missed = centres[~reached]
@@ -274,8 +281,9 @@ def gan_figure(
                 marker=dict(symbol="x-thin", size=14, line=dict(width=3, color="black")),
             )
         )
-        title += f" · modes {int(reached.sum())}/{len(reached)}"
-    return figure(traces, title)
+        title += f" · modes reached {int(reached.sum())}/{len(reached)}"
+    # two lines, so the title fits a phone's width
+    return figure(traces, f"{title}<br><span style='font-size:11px'>heatmap: {label}</span>", top=54)
 
 
 def optimal_d_figure(gan: GAN2D, real: torch.Tensor, n: int = 50) -> go.Figure:

@@ -69,6 +69,7 @@ class GAN2D:
             self.opt_g = torch.optim.Adam(self.G.parameters(), lr=lr, betas=betas, fused=True)
             self.opt_d = torch.optim.Adam(self.D.parameters(), lr=lr, betas=betas, fused=True)
         self.steps = 0
+        self._batches: list[tuple[torch.Tensor, torch.Tensor]] = []  # (real, fake) minibatches drawn ahead
         self.history: list[tuple[int, float, float]] = []  # (step, D loss, G loss)
         self.running = False
 
@@ -80,21 +81,20 @@ class GAN2D:
         return torch.randn(n, 2, generator=self.g)
 
     def _d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        # One forward pass over real, fake (and, for WGAN-GP, the interpolates): per-call overhead, not arithmetic,
-        # is what limits these small networks, and the MLP has no batch statistics, so batching changes nothing.
+        # One forward pass over real and fake together: per-call overhead, not arithmetic, limits these small networks
+        # (the MLP has no batch statistics, so batching changes nothing). The interpolates get their own pass, so the
+        # double backward of the gradient penalty runs over their rows only.
         n = len(real)
-        batch = [real, fake]
-        if self.loss == "wgan-gp":
-            eps = torch.rand(n, 1, generator=self.g)
-            batch.append((eps * real + (1 - eps) * fake).requires_grad_(True))
-        scores = self.D(torch.cat(batch)).squeeze(1)
-        d_real, d_fake = scores[:n], scores[n : 2 * n]
+        scores = self.D(torch.cat([real, fake])).squeeze(1)
+        d_real, d_fake = scores[:n], scores[n:]
         if not self.is_wasserstein:
             # −[log D(x) + log(1 − D(G(z)))] with D = sigmoid(logit)
             return F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
         loss = d_fake.mean() - d_real.mean()
         if self.loss == "wgan-gp":
-            (grad,) = torch.autograd.grad(scores[2 * n :].sum(), batch[2], create_graph=True)
+            eps = torch.rand(n, 1, generator=self.g)
+            between = (eps * real + (1 - eps) * fake).requires_grad_(True)
+            (grad,) = torch.autograd.grad(self.D(between).sum(), between, create_graph=True)
             loss = loss + self.gp_weight * (grad.norm(dim=1) - 1).pow(2).mean()
         return loss
 
@@ -109,9 +109,14 @@ class GAN2D:
     def step(self, k: int = 1) -> None:
         """k discriminator/critic updates, with a generator update after every `critic_steps` of them."""
         for _ in range(k):
-            real = self.sampler(self.batch, self.g)
-            with torch.no_grad():
-                fake = self.G(self.noise(self.batch))
+            if not self._batches:
+                # G stays fixed until its next update: draw the batches of all critic steps before it in one go
+                m = self.critic_steps - self.steps % self.critic_steps
+                real = self.sampler(m * self.batch, self.g)
+                with torch.no_grad():
+                    fake = self.G(self.noise(m * self.batch))
+                self._batches = list(zip(real.split(self.batch), fake.split(self.batch)))
+            real, fake = self._batches.pop(0)
             d_loss = self._d_loss(real, fake)
             self.opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
