@@ -115,7 +115,7 @@ class GAN2D:
                 real = self.sampler(m * self.batch, self.g)
                 with torch.no_grad():
                     fake = self.G(self.noise(m * self.batch))
-                self._batches = list(zip(real.split(self.batch), fake.split(self.batch)))
+                self._batches = list(zip(real.split(self.batch), fake.split(self.batch), strict=True))
             real, fake = self._batches.pop(0)
             d_loss = self._d_loss(real, fake)
             self.opt_d.zero_grad(set_to_none=True)

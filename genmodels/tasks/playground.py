@@ -10,6 +10,7 @@ import math
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from .common import as_float, as_int
 
 SOURCES = ("preset", "drawing", "csv")
 MAX_PLAY_SECONDS = 120.0
-FRAME_SECONDS = 0.18  # time between two figure updates while training live: ~5.5 a second
+FRAME_SECONDS = 0.16  # training time per figure update; with ~20 ms of drawing, ~5.5 updates a second
 
 
 @dataclass
@@ -274,60 +275,44 @@ def gan_views(session: GANSession, frame: int | None = None) -> tuple:
     return figures.gan_figure(gan, real, modes), losses, divs, session.cached["optimal"], info
 
 
-def _train(session: GANSession, most: int, tick: threading.Event, free: threading.Event) -> None:
-    """Train while `running` and `free`, at most `most` steps between two ticks of the frame clock."""
-    # One intra-op thread, for this thread only (OpenMP's setting is per thread): these networks are too small to
-    # split, and a second team would fight the drawing thread for the other core.
-    torch.set_num_threads(1)
-    gan = session.gan
-    while gan.running:
-        for _ in range(most):
-            free.wait()
-            if not gan.running:
-                return
-            with session.lock:
-                gan.step(1)
-        tick.wait()
-        tick.clear()
-
-
 def gan_play(session: GANSession | None, speed: object = 200) -> Iterator[tuple]:
-    """Train until paused (or MAX_PLAY_SECONDS), yielding the views every FRAME_SECONDS.
+    """Train until paused (or MAX_PLAY_SECONDS), yielding the views after each FRAME_SECONDS of training.
 
-    Training runs in a second thread. It stops only while a frame is drawn (Python's plotly code and the training
-    loop would otherwise slow each other down on one lock), and goes on while the frame waits for its time and while
-    the server sends it. `speed`: at most this many training steps per frame (1..200): 1 shows every step, 200 trains
-    as fast as the machine allows.
+    `speed`: at most this many training steps per frame (1..200): 1 shows every step, 200 trains as fast as the frame
+    rate allows. Training, drawing and sending a frame take turns rather than overlap: on a 2-core laptop that also
+    runs the browser, overlapping them starved the browser, which then fell seconds behind the frames.
     """
     if session is None:
         raise ValueError("Create the GAN first.")
     most = as_int(speed, "Speed", 1, 200)
-    gan, tick, free = session.gan, threading.Event(), threading.Event()
+    gan = session.gan
     gan.running = True
-    free.set()
-    trainer = threading.Thread(target=_train, args=(session, most, tick, free), daemon=True)
-    trainer.start()
-    began = due = time.perf_counter()
-    try:
-        frame = 0
-        while gan.running and time.perf_counter() - began < MAX_PLAY_SECONDS:
-            # Frames come on a FRAME_SECONDS clock (a late one moves the clock on): a steady ~5 a second, never a flood.
-            due = max(due + FRAME_SECONDS, time.perf_counter())
-            time.sleep(max(0.0, due - time.perf_counter()))
-            frame += 1
-            free.clear()
-            with session.lock:  # waits for the step in progress
-                views = gan_views(session, frame) if gan.running else None
-            free.set()
-            tick.set()
-            if views is not None:
-                yield (session, *views)
-    finally:
-        gan.running = False
-        free.set()
-        tick.set()
-        trainer.join()
+    began = time.perf_counter()
+    frame = 0
+    while gan.running and time.perf_counter() - began < MAX_PLAY_SECONDS:
+        start, done = time.perf_counter(), 0
+        with session.lock, _one_intra_op_thread():
+            while gan.running and done < most and time.perf_counter() - start < FRAME_SECONDS:
+                gan.step(1)
+                done += 1
+        # A slow speed still waits out the frame, so the browser gets ~5 updates a second, never a flood.
+        time.sleep(max(0.0, FRAME_SECONDS - (time.perf_counter() - start)))
+        frame += 1
+        yield (session, *gan_views(session, frame))
+    gan.running = False
     yield (session, *gan_views(session))
+
+
+@contextmanager
+def _one_intra_op_thread() -> Iterator[None]:
+    """Torch on one thread for the block, in this thread only (OpenMP's setting is per thread): networks this small
+    train faster on one core than split over two."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def gan_pause(session: GANSession | None) -> None:
