@@ -166,3 +166,21 @@ def binarize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch
 def fixed_binarization(x: torch.Tensor) -> torch.Tensor:
     """The evaluation draw: `binarize` with a generator seeded EVAL_BINARIZATION_SEED."""
     return binarize(x, torch.Generator().manual_seed(EVAL_BINARIZATION_SEED))
+
+
+STROKE_DOMAINS = ("thin", "medium", "thick")
+
+
+def stroke_domains(x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Each image's stroke domain: 0 thin, 1 medium, 2 thick, by its ink (sum of intensities) within its own class.
+
+    The split is per class so that every domain holds every digit in the same proportion: split over all digits,
+    "thin" would mostly be 1s and a translator could change the digit to change the thickness. No pairs are formed.
+    """
+    ink = x.flatten(1).sum(1)
+    domain = torch.empty(len(x), dtype=torch.long)
+    for c in labels.unique():
+        idx = (labels == c).nonzero().squeeze(1)
+        rank = ink[idx].argsort().argsort()  # 0 .. n_c − 1
+        domain[idx] = (rank * len(STROKE_DOMAINS) // len(idx)).cpu()
+    return domain.to(x.device)

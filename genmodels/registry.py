@@ -13,6 +13,7 @@ from pathlib import Path
 from torch import nn
 
 from .models.classifier import MNISTClassifier
+from .models.cyclegan import CycleGAN
 from .models.gan import GANGenerator
 from .models.vae import ConvVAE
 
@@ -70,6 +71,14 @@ REGISTRY: dict[str, ModelEntry] = {
             "classifier",
             "Classifier",
             dict(width=4, feature_dim=8),
+            generative=False,
+        ),
+        _entry(
+            "cyclegan-mnist",
+            CycleGAN,
+            "translation",
+            "CycleGAN thin ↔ thick strokes (MNIST, bundled)",
+            dict(domains=["thin", "thick"], channels=1, ngf=4, n_blocks=1, native_size=28),
             generative=False,
         ),
     )

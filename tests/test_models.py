@@ -59,6 +59,9 @@ def test_save_load_round_trip(entry, tmp_path):
     x = torch.rand(2, 1, 28, 28)
     if entry.generative:
         assert torch.equal(model.sample(2, cpu_generator(1)), loaded.sample(2, cpu_generator(1)))
+    elif entry.family == "translation":
+        a, b = model.domains
+        assert torch.equal(model.translate(x, a, b), loaded.translate(x, a, b))
     else:
         assert torch.equal(model(x), loaded(x))
     # the constructor kwargs are the config: they come back from config.json
