@@ -20,7 +20,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     for name in args.names:
         try:
-            print(name, hub.hub_folder(registry.get(name), args.timeout))
+            entry = registry.get(name)
+            files = (entry.hub_file,) if entry.hub_file else hub.FILES
+            print(name, hub.hub_paths(entry, files, args.timeout)[0].parent)
         except ValueError as exc:
             parser.exit(1, f"{exc}\n")
 

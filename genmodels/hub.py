@@ -1,8 +1,11 @@
-"""Loading weights: `checkpoints/<name>/` first, then the Hugging Face Hub; safetensors only, `strict=True`.
+"""Loading weights: `checkpoints/<name>/` first, then the Hugging Face Hub; `strict=True` always.
+
+Our own models are safetensors. A foreign checkpoint (an entry with `hub_file`, e.g. the horse2zebra CycleGAN) is one
+file of a plain state dict, read with `torch.load(weights_only=True)` and mapped by the entry's adapter.
 
 An unreachable or offline Hub gives a ValueError within `HUB_TIMEOUT_S` seconds, never a hang: in a worker thread
-with that deadline the Hub cache is tried first (`local_files_only=True`), then the small config.json is fetched;
-only when the Hub has answered in time are the weights downloaded.
+with that deadline the Hub cache is tried first (`local_files_only=True`), then one HEAD request is made; only when
+the Hub has answered in time are the weights downloaded.
 """
 
 from __future__ import annotations
@@ -41,51 +44,73 @@ def _with_deadline(fn: Callable[[], Any], seconds: float) -> Any:
     return box["value"]
 
 
-def hub_folder(entry: registry.ModelEntry, timeout: float = HUB_TIMEOUT_S) -> Path:
-    """The folder holding the entry's config.json + model.safetensors from the Hub cache, downloading if needed.
+def hub_paths(entry: registry.ModelEntry, filenames: tuple[str, ...], timeout: float = HUB_TIMEOUT_S) -> list[Path]:
+    """Local paths of the entry's `filenames` from the Hub cache, downloading them if needed.
+
+    Within `timeout`, in a worker thread: the cache (`local_files_only`), else one HEAD request, which proves that
+    the Hub answers. Only then the downloads, bounded by huggingface_hub's own read timeouts and shown by its tqdm
+    bars (the app turns those into a progress bar).
 
     Raises:
         ValueError: offline, unreachable within `timeout`, or not on the Hub; the message says what to do.
     """
-    from huggingface_hub import constants, hf_hub_download
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     def fetch(filename: str, local_only: bool) -> str:
         return hf_hub_download(entry.hub_repo, filename, revision=entry.revision, local_files_only=local_only)
 
-    advice = (
-        f"Train it here with `python -m genmodels.train {entry.name} --data-root DIR --out {entry.local_dir}`, "
-        f"or run `python -m genmodels.download {entry.name}` where there is internet."
-    )
+    if entry.hub_file:
+        advice = f"Choose a bundled model, or run `python -m genmodels.download {entry.name}` where there is internet."
+        where = "it is not in the Hub cache"
+    else:
+        advice = (
+            f"Train it here with `python -m genmodels.train {entry.name} --data-root DIR --out {entry.local_dir}`, "
+            f"or run `python -m genmodels.download {entry.name}` where there is internet."
+        )
+        where = f"no checkpoint in {entry.local_dir}"
 
-    def cached_or_config() -> Path | None:
-        """The cached folder, or None once config.json has come from the Hub (proof that it answers)."""
+    def cached_or_probe() -> list[Path] | None:
+        """The cached files, or None once the Hub has answered a HEAD request for the first file."""
         try:
-            return Path([fetch(f, True) for f in FILES][0]).parent
+            return [Path(fetch(f, True)) for f in filenames]
         except LocalEntryNotFoundError:
             if constants.HF_HUB_OFFLINE:
-                raise ValueError(
-                    f"{entry.name}: no checkpoint in {entry.local_dir} and the Hub is off (HF_HUB_OFFLINE). {advice}"
-                ) from None
-        fetch(FILES[0], False)
+                raise ValueError(f"{entry.name}: {where} and the Hub is off (HF_HUB_OFFLINE). {advice}") from None
+        get_hf_file_metadata(hf_hub_url(entry.hub_repo, filenames[0], revision=entry.revision))
         return None
 
     try:
-        folder = _with_deadline(cached_or_config, timeout)
+        paths = _with_deadline(cached_or_probe, timeout)
     except ValueError:
         raise
     except TimeoutError:
         raise ValueError(
-            f"{entry.name}: no checkpoint in {entry.local_dir} and the Hub ({constants.ENDPOINT}) did not answer "
-            f"within {timeout:g} s. {advice}"
+            f"{entry.name}: {where} and the Hub ({constants.ENDPOINT}) did not answer within {timeout:g} s. {advice}"
         ) from None
     except Exception as exc:
         raise ValueError(
-            f"{entry.name}: no checkpoint in {entry.local_dir} and {entry.hub_repo}@{entry.revision} could not be "
-            f"fetched from {constants.ENDPOINT} ({type(exc).__name__}). {advice}"
+            f"{entry.name}: {where} and {entry.hub_repo}@{entry.revision} could not be fetched from "
+            f"{constants.ENDPOINT} ({type(exc).__name__}). {advice}"
         ) from exc
-    # The Hub answered in time: the weights may take longer, bounded by huggingface_hub's own read timeouts.
-    return folder or Path(fetch(FILES[1], False)).parent
+    return paths or [Path(fetch(f, False)) for f in filenames]
+
+
+def hub_folder(entry: registry.ModelEntry, timeout: float = HUB_TIMEOUT_S) -> Path:
+    """The folder holding the entry's config.json + model.safetensors from the Hub cache (see `hub_paths`)."""
+    return hub_paths(entry, FILES, timeout)[0].parent
+
+
+def load_foreign(entry: registry.ModelEntry, path: Path) -> nn.Module:
+    """A model from one file in someone else's layout: a plain state dict, never unpickled code."""
+    import torch
+
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        return entry.adapter(state)
+    except Exception as exc:
+        message = f"{entry.name}: {path} is not a checkpoint this model reads ({type(exc).__name__}: {exc})"
+        raise ValueError(message) from exc
 
 
 def load(name: str, device: str | None = None, timeout: float = HUB_TIMEOUT_S) -> nn.Module:
@@ -95,6 +120,9 @@ def load(name: str, device: str | None = None, timeout: float = HUB_TIMEOUT_S) -
         ValueError: unknown name, a broken checkpoint, or weights that cannot be had (see `hub_folder`).
     """
     entry = registry.get(name)
+    if entry.hub_file:
+        model = load_foreign(entry, hub_paths(entry, (entry.hub_file,), timeout)[0])
+        return model.to(device or default_device()).eval()
     folder = entry.local_dir
     if not all((folder / f).is_file() for f in FILES):
         folder = hub_folder(entry, timeout)

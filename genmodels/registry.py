@@ -7,8 +7,10 @@ trainer, the evaluator, the app's model pickers and the tests) iterates over thi
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from torch import nn
 
@@ -38,6 +40,9 @@ class ModelEntry:
         tiny_config: small constructor kwargs for fast tests.
         hub_repo, revision: where the weights live on the Hugging Face Hub.
         generative: whether it draws samples (the Sample tab lists only these).
+        hub_file, adapter: for a checkpoint in someone else's layout (one file of a plain state dict, read with
+            `torch.load(weights_only=True)`), the file's name and the function that builds the model from it.
+            Such models are not trained here and have no folder under `checkpoints/`.
     """
 
     name: str
@@ -49,6 +54,8 @@ class ModelEntry:
     hub_repo: str = ""
     revision: str = "main"
     generative: bool = True
+    hub_file: str = ""
+    adapter: Callable[[Mapping[str, Any]], nn.Module] | None = None
 
     @property
     def local_dir(self) -> Path:
@@ -81,6 +88,18 @@ REGISTRY: dict[str, ModelEntry] = {
             dict(domains=["thin", "thick"], channels=1, ngf=4, n_blocks=1, native_size=28),
             generative=False,
         ),
+        ModelEntry(
+            "cyclegan-horse2zebra",
+            CycleGAN,
+            "translation",
+            "horse2zebra",
+            "CycleGAN horse ↔ zebra (Hub: tmabraham/horse2zebra_cyclegan)",
+            dict(domains=["horse", "zebra"], channels=3, ngf=4, n_blocks=1),
+            hub_repo="tmabraham/horse2zebra_cyclegan",
+            generative=False,
+            hub_file="pytorch_model.bin",
+            adapter=CycleGAN.from_tmabraham,
+        ),
     )
 }
 
@@ -90,6 +109,10 @@ def get(name: str) -> ModelEntry:
     if not isinstance(name, str) or name not in REGISTRY:
         raise ValueError(f"Unknown model {name!r}. Known models: {', '.join(REGISTRY)}.")
     return REGISTRY[name]
+
+
+def translation_names() -> list[str]:
+    return [name for name, entry in REGISTRY.items() if entry.family == "translation"]
 
 
 def generative_names() -> list[str]:

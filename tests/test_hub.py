@@ -104,3 +104,52 @@ def test_silent_hub_times_out_within_5_s(tmp_path):
         out = probe(tmp_path, HF_ENDPOINT=f"http://127.0.0.1:{silent.getsockname()[1]}")
     assert not out["ok"] and "did not answer within 5 s" in out["error"]
     assert out["seconds"] < hub.HUB_TIMEOUT_S + 1
+
+
+FOREIGN_PROBE = """
+import json, time
+from genmodels import hub
+start = time.perf_counter()
+try:
+    model = hub.load("cyclegan-horse2zebra", device="cpu")
+    out = {"ok": True, "ngf": model.g_ab.model[1].out_channels, "domains": list(model.domains)}
+except ValueError as exc:
+    out = {"ok": False, "error": str(exc)}
+out["seconds"] = time.perf_counter() - start
+print(json.dumps(out))
+"""
+
+
+def foreign_probe(tmp_path, **env) -> dict:
+    env = subprocess_env(HF_HOME=str(tmp_path / "hf"), **env)
+    done = subprocess.run(
+        [sys.executable, "-c", FOREIGN_PROBE], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_foreign_checkpoint_downloads_then_works_offline(tmp_path, file_server):
+    from genmodels.models.cyclegan import CycleGAN
+
+    served, url = file_server
+    entry = registry.get("cyclegan-horse2zebra")
+    small = CycleGAN(("horse", "zebra"), ngf=8, n_blocks=2)
+    state = {f"G_B.{k}": v for k, v in small.g_ab.state_dict().items()}
+    state |= {f"G_A.{k}": v for k, v in small.g_ba.state_dict().items()}
+    (served / entry.hub_repo).mkdir(parents=True)
+    torch.save(state, served / entry.hub_repo / entry.hub_file)
+    # ahead of time, with the download CLI, into the Hub cache ...
+    env = subprocess_env(HF_HOME=str(tmp_path / "hf"), HF_ENDPOINT=url)
+    cli = [sys.executable, "-m", "genmodels.download", "cyclegan-horse2zebra"]
+    done = subprocess.run(cli, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "cyclegan-horse2zebra" in done.stdout, done.stderr
+    # ... then the app's loader finds it with the Hub switched off
+    offline = foreign_probe(tmp_path, HF_ENDPOINT="http://127.0.0.1:9", HF_HUB_OFFLINE="1")
+    assert offline == {"ok": True, "ngf": 8, "domains": ["horse", "zebra"], "seconds": offline["seconds"]}
+
+
+def test_foreign_checkpoint_unreachable_says_what_to_do(tmp_path):
+    out = foreign_probe(tmp_path, HF_ENDPOINT="http://127.0.0.1:9")
+    assert not out["ok"] and out["seconds"] < hub.HUB_TIMEOUT_S + 1
+    assert "Choose a bundled model" in out["error"] and "genmodels.download cyclegan-horse2zebra" in out["error"]

@@ -29,7 +29,7 @@ def test_trainer_writes_a_loadable_checkpoint(name, tmp_path):
 
 
 def test_every_catalogued_model_has_a_trainer():
-    assert set(train.TRAINERS) == set(registry.REGISTRY)
+    assert set(train.TRAINERS) == {name for name, entry in registry.REGISTRY.items() if not entry.hub_file}
 
 
 @pytest.mark.parametrize("slope, penalty", [(1.0, 0.0), (3.0, 4.0), (0.0, 1.0)])

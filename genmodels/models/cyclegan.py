@@ -104,6 +104,13 @@ def junyanz_state(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return out
 
 
+def generator_config(state: Mapping[str, torch.Tensor]) -> dict:
+    """channels, ngf and n_blocks of a `ResnetGenerator` state dict, read from its shapes."""
+    first = state["model.1.weight"]  # (ngf, in_channels, 7, 7)
+    blocks = {k.split(".")[1] for k in state if ".conv_block." in k}
+    return dict(channels=first.shape[1], ngf=first.shape[0], n_blocks=len(blocks))
+
+
 def prefixed(state: Mapping[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     """The entries under `prefix`, with the prefix removed. Raises ValueError when there are none."""
     part = {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
@@ -153,9 +160,11 @@ class CycleGAN(nn.Module, PyTorchModelHubMixin):
     @classmethod
     def from_tmabraham(cls, state: Mapping[str, torch.Tensor]) -> CycleGAN:
         """The Hub checkpoint `tmabraham/horse2zebra_cyclegan` (`pytorch_model.bin`), both generators, strict."""
-        model = cls(("horse", "zebra"))
-        model.g_ab.load_state_dict(prefixed(state, TMABRAHAM_PREFIXES[("horse", "zebra")]), strict=True)
-        model.g_ba.load_state_dict(prefixed(state, TMABRAHAM_PREFIXES[("zebra", "horse")]), strict=True)
+        g_ab = prefixed(state, TMABRAHAM_PREFIXES[("horse", "zebra")])
+        g_ba = prefixed(state, TMABRAHAM_PREFIXES[("zebra", "horse")])
+        model = cls(("horse", "zebra"), **generator_config(g_ab))
+        model.g_ab.load_state_dict(g_ab, strict=True)
+        model.g_ba.load_state_dict(g_ba, strict=True)
         return model
 
     @classmethod
@@ -163,7 +172,8 @@ class CycleGAN(nn.Module, PyTorchModelHubMixin):
         cls, g_ab: Mapping[str, torch.Tensor], g_ba: Mapping[str, torch.Tensor], domains: tuple[str, str]
     ) -> CycleGAN:
         """Two junyanz generator files (`latest_net_G_A.pth` is A → B, `latest_net_G_B.pth` B → A), strict."""
-        model = cls(domains)
-        model.g_ab.load_state_dict(junyanz_state(g_ab), strict=True)
-        model.g_ba.load_state_dict(junyanz_state(g_ba), strict=True)
+        g_ab, g_ba = junyanz_state(g_ab), junyanz_state(g_ba)
+        model = cls(domains, **generator_config(g_ab))
+        model.g_ab.load_state_dict(g_ab, strict=True)
+        model.g_ba.load_state_dict(g_ba, strict=True)
         return model
