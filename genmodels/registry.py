@@ -40,6 +40,7 @@ class ModelEntry:
         tiny_config: small constructor kwargs for fast tests.
         hub_repo, revision: where the weights live on the Hugging Face Hub.
         generative: whether it draws samples (the Sample tab lists only these).
+        domains: for a translation model, the domains it translates between.
         hub_file, adapter: for a checkpoint in someone else's layout (one file of a plain state dict, read with
             `torch.load(weights_only=True)`), the file's name and the function that builds the model from it.
             Such models are not trained here and have no folder under `checkpoints/`.
@@ -54,6 +55,7 @@ class ModelEntry:
     hub_repo: str = ""
     revision: str = "main"
     generative: bool = True
+    domains: tuple[str, ...] = ()
     hub_file: str = ""
     adapter: Callable[[Mapping[str, Any]], nn.Module] | None = None
 
@@ -87,6 +89,7 @@ REGISTRY: dict[str, ModelEntry] = {
             "CycleGAN thin ↔ thick strokes (MNIST, bundled)",
             dict(domains=["thin", "thick"], channels=1, ngf=4, n_blocks=1, native_size=28),
             generative=False,
+            domains=("thin", "thick"),
         ),
         ModelEntry(
             "cyclegan-horse2zebra",
@@ -97,6 +100,7 @@ REGISTRY: dict[str, ModelEntry] = {
             dict(domains=["horse", "zebra"], channels=3, ngf=4, n_blocks=1),
             hub_repo="tmabraham/horse2zebra_cyclegan",
             generative=False,
+            domains=("horse", "zebra"),
             hub_file="pytorch_model.bin",
             adapter=CycleGAN.from_tmabraham,
         ),

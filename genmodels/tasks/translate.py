@@ -1,0 +1,194 @@
+"""The Translate tab: any picture in, translated picture, A→B→A reconstruction and a difference heatmap out.
+
+A photo model (e.g. horse ↔ zebra) works at a chosen size: the shorter side is resized to it, the picture is padded
+by reflection to a multiple of 4 (two stride-2 steps in the generator) and cropped back, so the aspect ratio is kept.
+A digit model (native size 28) gets what MNIST looks like: grey, white ink on black (inverted when the picture is dark
+on light), the ink's bounding box fitted into 20×20 and centred on 28×28.
+
+Anything a user can send gets a ValueError with a readable message: not an image, too many pixels, a strip too long
+and thin, an unknown model or direction.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .. import hub, registry
+from .common import as_int
+
+MAX_INPUT_PIXELS = 40_000_000  # a 40-megapixel photo; larger is refused before it is decoded
+MAX_ASPECT = 8.0  # longer side at most 8× the shorter one
+WORKING_SIZES = (64, 512)
+DEFAULT_WORKING_SIZE = 256
+
+
+def models() -> list[str]:
+    return registry.translation_names()
+
+
+def directions(name: str) -> list[str]:
+    """The directions a model offers, as "source → target"."""
+    domains = registry.get(name).domains
+    return [f"{a} → {b}" for a in domains for b in domains if a != b]
+
+
+def open_image(source: str | Path | Image.Image | np.ndarray) -> Image.Image:
+    """An upright RGB picture from a path, a PIL image or an array; every mode Pillow reads is converted.
+
+    EXIF orientation is applied; 16-bit and float greys are scaled to 8 bits; transparency is laid on white; CMYK,
+    palette, YCbCr, LAB and 1-bit become RGB.
+    """
+    if isinstance(source, np.ndarray):
+        array = source
+        if array.dtype != np.uint8:
+            array = _to_uint8(array.astype(np.float64))
+        image = Image.fromarray(array)
+    elif isinstance(source, Image.Image):
+        image = source
+    else:
+        try:
+            image = Image.open(source)
+        except (UnidentifiedImageError, OSError, ValueError):
+            raise ValueError("That file is not a picture this app can read (PNG, JPEG, WebP, TIFF, BMP …).") from None
+    width, height = image.size
+    if width * height > MAX_INPUT_PIXELS:
+        raise ValueError(
+            f"The picture is {width}×{height} ({width * height / 1e6:.0f} megapixels); the limit is "
+            f"{MAX_INPUT_PIXELS // 1_000_000} megapixels. Make it smaller first."
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"The picture could not be decoded ({exc}). Is the file complete?") from None
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        image = Image.fromarray(_to_uint8(np.asarray(image, dtype=np.float64)))
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return image.convert("RGB")
+
+
+def _to_uint8(array: np.ndarray) -> np.ndarray:
+    """Scale a grey or colour array of any range to uint8: 16-bit by 65535 (or its maximum), floats by min..max."""
+    if array.size == 0 or not np.isfinite(array).all():
+        raise ValueError("The picture holds no finite pixel values.")
+    lo, hi = float(array.min()), float(array.max())
+    if lo >= 0 and hi <= 1:
+        scaled = array
+    elif lo >= 0 and hi <= 255 and array.dtype.kind != "f":
+        scaled = array / 255
+    elif lo >= 0 and hi <= 65535:
+        scaled = array / (65535 if hi > 255 else 255)
+    else:
+        scaled = (array - lo) / max(hi - lo, 1e-12)
+    return (np.clip(scaled, 0, 1) * 255).round().astype(np.uint8)
+
+
+def photo_tensor(image: Image.Image, size: int) -> torch.Tensor:
+    """(1, 3, H, W) in [0, 1]: the shorter side resized to `size`, the aspect ratio kept."""
+    width, height = image.size
+    if max(width, height) / min(width, height) > MAX_ASPECT:
+        raise ValueError(
+            f"The picture is {width}×{height}: too long and thin (at most {MAX_ASPECT:g}:1). Crop it first."
+        )
+    scale = size / min(width, height)
+    resized = image.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.LANCZOS)
+    return torch.from_numpy(np.asarray(resized, dtype=np.float32) / 255).permute(2, 0, 1).unsqueeze(0)
+
+
+def digit_tensor(image: Image.Image, size: int = 28) -> torch.Tensor:
+    """(1, 1, 28, 28) in [0, 1] the way MNIST digits look: white ink on black, fitted into 20×20, centred."""
+    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
+    if np.median(grey) > 0.5:
+        grey = 1 - grey  # dark ink on light paper → MNIST's white on black
+    ink = grey > 0.2
+    if not ink.any():
+        raise ValueError("No digit found: the picture is blank (draw or upload a digit).")
+    rows, cols = np.where(ink.any(1))[0], np.where(ink.any(0))[0]
+    crop = Image.fromarray((grey[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1] * 255).astype(np.uint8))
+    box = round(size * 20 / 28)
+    scale = box / max(crop.size)
+    fitted = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
+    crop = crop.resize(fitted, Image.Resampling.LANCZOS)
+    canvas = Image.new("L", (size, size))
+    canvas.paste(crop, ((size - crop.width) // 2, (size - crop.height) // 2))
+    return torch.from_numpy(np.asarray(canvas, dtype=np.float32) / 255)[None, None]
+
+
+def run_padded(fn, x: torch.Tensor, multiple: int = 4) -> torch.Tensor:
+    """fn(x) for a network that needs H, W divisible by `multiple`: reflection-pad, run, crop back."""
+    h, w = x.shape[-2:]
+    ph, pw = -h % multiple, -w % multiple
+    if ph or pw:
+        mode = "reflect" if ph < h and pw < w else "replicate"
+        x = F.pad(x, (0, pw, 0, ph), mode=mode)
+    return fn(x)[..., :h, :w]
+
+
+def difference_heatmap(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+    """|a − b| averaged over channels as a black → red → yellow → white uint8 image (H, W, 3)."""
+    d = (a - b).abs().mean(1)[0].clamp(0, 1).numpy()
+    return (np.stack([np.clip(3 * d, 0, 1), np.clip(3 * d - 1, 0, 1), np.clip(3 * d - 2, 0, 1)], -1) * 255).astype(
+        np.uint8
+    )
+
+
+def _picture(x: torch.Tensor, upscale: int = 1) -> np.ndarray:
+    """(1, C, H, W) in [0, 1] → uint8 (H, W, 3), nearest-neighbour upscaled."""
+    image = (x[0].clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    if image.shape[2] == 1:
+        image = np.repeat(image, 3, axis=2)
+    return image.repeat(upscale, 0).repeat(upscale, 1) if upscale > 1 else image
+
+
+@torch.no_grad()
+def translate(
+    image: object, name: str, direction: str, working_size: object = DEFAULT_WORKING_SIZE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """Translate `image` with model `name` in `direction` ("source → target").
+
+    Returns:
+        output, A→B→A reconstruction, difference heatmap (output vs input), and a JSON-able summary.
+    """
+    if image is None:
+        raise ValueError("Upload, paste or take a picture first.")
+    if name not in models():
+        raise ValueError(f"Unknown translation model {name!r}. Choose from: {', '.join(models())}.")
+    if direction not in directions(name):
+        raise ValueError(f"Direction must be one of {', '.join(directions(name))}, got {direction!r}.")
+    source, target = direction.split(" → ")
+    size = as_int(working_size, "Working size", *WORKING_SIZES)
+    picture = open_image(image)
+    model = hub.cached(name)
+    if model.native_size:
+        x, upscale = digit_tensor(picture, model.native_size), 8
+    else:
+        x, upscale = photo_tensor(picture, size), 1
+    x = x.to(model.device)
+    start = time.perf_counter()
+    y = run_padded(lambda t: model.translate(t, source, target), x).cpu()
+    seconds = time.perf_counter() - start
+    back = run_padded(lambda t: model.translate(t, target, source), y.to(model.device)).cpu()
+    x = x.cpu()
+    info = {
+        "model": name,
+        "direction": direction,
+        "input_size": list(picture.size),
+        "working_size": [x.shape[-1], x.shape[-2]],
+        "translate_s": round(seconds, 3),
+        "cycle_l1": round((back - x).abs().mean().item(), 4),
+        "change_l1": round((y - x).abs().mean().item(), 4),
+    }
+    heat = difference_heatmap(y, x).repeat(upscale, 0).repeat(upscale, 1)
+    return _picture(y, upscale), _picture(back, upscale), heat, info
