@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+from pathlib import Path
 
 import gradio as gr
 
@@ -15,6 +16,7 @@ from genmodels import registry, tasks
 from genmodels.playground.datasets import PRESETS
 from genmodels.playground.gan2d import LOSSES
 from genmodels.tasks import playground as pg
+from genmodels.tasks import translate
 
 CSS = """
 .slot-image img { image-rendering: pixelated; }
@@ -336,9 +338,77 @@ def playground_tab(demo: gr.Blocks) -> None:
         )
 
 
+TRANSLATE_HELP = """Unpaired image-to-image translation (CycleGAN): upload, paste or take a picture, pick a direction.
+You get the translation, the round trip back (A → B → A: what cycle consistency keeps) and where the picture changed.
+The **bundled** model turns thin-stroke digits into thick ones and back (trained here on MNIST, no pairs): draw a digit
+on paper and photograph it, or use an example. **horse ↔ zebra** uses the real weights from the Hugging Face Hub
+(`tmabraham/horse2zebra_cyclegan`, downloaded once, ~113 MB); photos keep their aspect ratio, with the shorter side at
+the working size."""
+EXAMPLES = sorted(str(p) for p in (Path(__file__).parent / "assets" / "examples").glob("*.png"))
+
+
+def translate_choices(name: str):
+    directions = translate.directions(name)
+    return gr.update(choices=directions, value=directions[0])
+
+
+DOWNLOAD_PROGRESS = gr.Progress(track_tqdm=True)  # huggingface_hub's tqdm bars become the UI's progress bar
+
+
+@user_errors
+def run_translate(image, name: str, direction: str, size: float, progress=DOWNLOAD_PROGRESS):
+    """The Translate button and `api_name="translate"`; a Hub download shows as a progress bar."""
+    return translate.translate(image, name, direction, size)
+
+
+def translate_tab() -> None:
+    with gr.Tab("Translate", id="translate"):
+        gr.Markdown(TRANSLATE_HELP)
+        names = translate.models()
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                image = gr.Image(
+                    sources=["upload", "webcam", "clipboard"], type="filepath", label="Picture", elem_id="tr-input"
+                )
+                model = gr.Dropdown(
+                    [(registry.get(n).title, n) for n in names], value=names[0], label="Model", elem_id="tr-model"
+                )
+                direction = gr.Radio(
+                    translate.directions(names[0]),
+                    value=translate.directions(names[0])[0],
+                    label="Direction",
+                    elem_id="tr-direction",
+                )
+                size = gr.Slider(
+                    *translate.WORKING_SIZES,
+                    value=translate.DEFAULT_WORKING_SIZE,
+                    step=32,
+                    label="Working size: shorter side in pixels (photo models)",
+                )
+                button = gr.Button("Translate", variant="primary", elem_id="tr-button")
+                if EXAMPLES:
+                    gr.Examples(EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)")
+            with gr.Column(scale=2):
+                with gr.Row():
+                    output = gr.Image(label="Translated", interactive=False, elem_id="tr-output")
+                    back = gr.Image(label="Back again (A → B → A)", interactive=False)
+                    heat = gr.Image(label="Where it changed", interactive=False)
+                info = gr.JSON(label="Details", elem_id="tr-info")
+        model.change(translate_choices, [model], [direction], api_name=False)
+        button.click(
+            run_translate,
+            [image, model, direction, size],
+            [output, back, heat, info],
+            api_name="translate",
+            concurrency_id="translate",
+            concurrency_limit=1,
+        )
+
+
 with gr.Blocks(title="genmodels") as demo:
     gr.Markdown("# genmodels\nDeep generative models you can explore in the browser, each trained on real data.")
     sample_tab()
+    translate_tab()
     playground_tab(demo)
 
 

@@ -84,6 +84,34 @@ def classifier_metrics(model: nn.Module, test_x: torch.Tensor, test_y: torch.Ten
     return {"accuracy": round((probs.argmax(1) == test_y).double().mean().item(), 4)}
 
 
+@torch.no_grad()
+def translation_metrics(
+    model: nn.Module, classifier: nn.Module, test_x: torch.Tensor, test_y: torch.Tensor, batch: int = 250
+) -> dict:
+    """Stroke translation on the test split's thin and thick thirds (split per class, as in training).
+
+    class_kept: how often the classifier reads the translated digit as it reads the original; cycle_l1: mean
+    |x − G_BA(G_AB(x))| per pixel in [0, 1]; ink: mean pixel intensity, which a thin → thick model should raise.
+    """
+    domain = data.stroke_domains(test_x, test_y)
+    a_name, b_name = model.domains[0], model.domains[-1]  # thin and thick (StarGAN also knows medium)
+    out: dict = {}
+    for (src, dst), d in (((a_name, b_name), 0), ((b_name, a_name), 2)):
+        x = test_x[domain == d]
+        run = lambda t, s, u: torch.cat([model.translate(c.to(model.device), s, u).cpu() for c in t.split(batch)])  # noqa: E731
+        y = run(x, src, dst)
+        back = run(y, dst, src)
+        _, p_x = classify(classifier, x)
+        _, p_y = classify(classifier, y)
+        key = f"{src}_to_{dst}"
+        out[f"class_kept_{key}"] = round((p_y.argmax(1) == p_x.argmax(1)).double().mean().item(), 4)
+        out[f"cycle_l1_{src}_{dst}_{src}"] = round((back - x).abs().mean().item(), 4)
+        out[f"ink_{src}"] = round(x.mean().item(), 4)
+        out[f"ink_{key}"] = round(y.mean().item(), 4)
+        out[f"images_{src}"] = len(x)
+    return out
+
+
 def evaluate(name: str, data_root: str | Path | None = None) -> dict:
     """The held-out metrics of model `name` on the test split under `data_root` (see the module docstring)."""
     entry = registry.get(name)
@@ -96,6 +124,8 @@ def evaluate(name: str, data_root: str | Path | None = None) -> dict:
         metrics = vae_metrics(model, test_x)
     elif entry.family == "classifier":
         metrics = classifier_metrics(model, test_x, labels)
+    elif entry.family == "translation" and not entry.hub_file:
+        metrics = translation_metrics(model, hub.load("mnist-classifier"), test_x, labels)
     else:
         raise ValueError(f"no evaluation defined for family {entry.family!r}")
     return {"model": name, "test_images": len(test_x), **metrics}

@@ -17,6 +17,7 @@ from torch import nn
 from .models.classifier import MNISTClassifier
 from .models.cyclegan import CycleGAN
 from .models.gan import GANGenerator
+from .models.stargan import StarGAN
 from .models.vae import ConvVAE
 
 HUB_ORG = "genmodels"
@@ -90,6 +91,15 @@ REGISTRY: dict[str, ModelEntry] = {
             dict(domains=["thin", "thick"], channels=1, ngf=4, n_blocks=1, native_size=28),
             generative=False,
             domains=("thin", "thick"),
+        ),
+        _entry(
+            "stargan-mnist",
+            StarGAN,
+            "translation",
+            "StarGAN thin / medium / thick strokes, one generator (MNIST, bundled)",
+            dict(domains=["thin", "medium", "thick"], channels=1, ngf=4, n_blocks=1, native_size=28),
+            generative=False,
+            domains=("thin", "medium", "thick"),
         ),
         ModelEntry(
             "cyclegan-horse2zebra",
