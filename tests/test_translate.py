@@ -27,6 +27,7 @@ def tiny_translators(tmp_path, monkeypatch):
     torch.manual_seed(0)
     entry.cls(**entry.tiny_config).save_pretrained(tmp_path / entry.name)
     monkeypatch.setenv("GENMODELS_CHECKPOINTS", str(tmp_path))
+    monkeypatch.setenv("GENMODELS_COMPILE", "0")  # the compiled path is the benchmark's business, not these tests'
     monkeypatch.setitem(hub._cache, "cyclegan-horse2zebra", CycleGAN(("horse", "zebra"), ngf=4, n_blocks=1).eval())
     return tmp_path
 
@@ -128,6 +129,7 @@ def test_real_horse_photos_through_a_random_full_size_generator(monkeypatch):
     """The pipeline end to end on the 20 real photos, with the paper's full generator (random weights: the Hub's are
     unreachable here). Every photo comes back at its aspect ratio, finite and in range."""
     torch.manual_seed(0)
+    monkeypatch.setenv("GENMODELS_COMPILE", "0")
     monkeypatch.setitem(hub._cache, "cyclegan-horse2zebra", CycleGAN(("horse", "zebra")).eval())
     photos = sorted(p for p in HORSES.iterdir() if p.is_file())
     assert len(photos) == 20
@@ -137,3 +139,23 @@ def test_real_horse_photos_through_a_random_full_size_generator(monkeypatch):
         assert min(out.shape[:2]) == 128 and out.shape == back.shape == heat.shape
         assert out.shape[1] / out.shape[0] == pytest.approx(width / height, abs=0.02), path.name
         assert out.dtype == np.uint8 and 0 <= info["cycle_l1"] <= 1
+
+
+def test_fast_path_falls_back_to_eager(monkeypatch):
+    from genmodels import fast
+
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 3, 3, padding=1), torch.nn.Tanh()).eval()
+    x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():
+        expected = net(x)
+    assert isinstance(fast.bf16_native(torch.device("cpu")), bool)
+    plain = fast.FastPath(net, compile=False, bf16=False)
+    assert torch.equal(plain(x), expected) and plain.status() == {"bf16": False, "compiled": False, "compiling": False}
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no C++ compiler")
+
+    monkeypatch.setattr(torch, "compile", broken)
+    path = fast.FastPath(net, x, bf16=False)
+    assert path.ready.wait(10) and torch.equal(path(x), expected)
+    assert path.status()["compiled"] is False and "no C++ compiler" in path.status()["compile_error"]
