@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from .conftest import DATA_ROOT, REPO, subprocess_env
 
@@ -288,3 +289,66 @@ def test_browser_playground_drawing_becomes_data(browser_page):
     page.locator("#pg-load").click()
     expect(page.locator("#pg-data-plot")).to_contain_text("your drawing", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "playground-drawing.png"), full_page=True)
+
+
+EXAMPLE_DIGIT = REPO / "assets" / "examples" / "vae-digit-3.png"
+
+
+@pytest.mark.slow
+def test_api_translate_bundled_model(client):
+    from gradio_client import handle_file
+
+    out, back, heat, info = client.predict(
+        handle_file(str(EXAMPLE_DIGIT)), "cyclegan-mnist", "thin → thick", 256, api_name="/translate"
+    )
+    assert info["working_size"] == [28, 28] and info["direction"] == "thin → thick"
+    for path in (out, back, heat):
+        assert Image.open(path).size == (224, 224)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("cyclegan-horse2zebra", "horse → zebra", 256), "Choose a bundled model"),  # the app runs offline here
+        (("cyclegan-mnist", "horse → zebra", 256), "Direction must be one of thin → thick, thick → thin"),
+        (("cyclegan-mnist", "thin → thick", 10**9), "Working size must be from 64 to 512"),
+        (("nope", "thin → thick", 256), "Unknown translation model"),
+    ],
+)
+def test_api_translate_bad_input_is_a_clear_message(client, args, message):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=message) as info:
+        client.predict(handle_file(str(EXAMPLE_DIGIT)), *args, api_name="/translate")
+    assert "Traceback" not in str(info.value)
+
+
+@pytest.mark.slow
+def test_api_translate_rejects_a_file_that_is_not_a_picture(client, tmp_path):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    fake = tmp_path / "notes.png"
+    fake.write_text("not a picture")
+    with pytest.raises(AppError, match="not a picture|could not"):
+        client.predict(handle_file(str(fake)), "cyclegan-mnist", "thin → thick", 256, api_name="/translate")
+
+
+@pytest.mark.slow
+def test_browser_translate_tab(browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.get_by_role("tab", name="Translate").click()
+    expect(page.locator("#tr-button")).to_be_visible(timeout=30_000)
+    page.locator("#tr-input input[type=file]").set_input_files(str(EXAMPLE_DIGIT))
+    expect(page.locator("#tr-input img")).to_be_visible(timeout=30_000)
+    page.locator("#tr-button").click()
+    expect(page.locator("#tr-output img")).to_be_visible(timeout=60_000)
+    expect(page.locator("#tr-info")).to_contain_text("cycle_l1")
+    page.screenshot(path=str(ARTIFACTS / "translate-tab.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator("#tr-output img")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "translate-tab-phone.png"), full_page=True)

@@ -79,7 +79,20 @@ def test_shipped_gans_cover_every_class(name):
     assert out["fd"] > 0
 
 
-@pytest.mark.parametrize("name", ["mnist-classifier", "vae-mnist", "dcgan-mnist", "wgan-gp-mnist"])
+@pytest.mark.slow
+@needs_data
+@pytest.mark.parametrize("name", ["cyclegan-mnist", "stargan-mnist"])
+def test_shipped_translators_keep_the_digit(name):
+    out = run_cli(name)
+    # the bar: the classifier reads the same digit after thin → thick in at least 90 % of test images
+    assert out["class_kept_thin_to_thick"] >= 0.9 and out["class_kept_thick_to_thin"] >= 0.9, out
+    assert out["ink_thin_to_thick"] > out["ink_thin"] and out["ink_thick_to_thin"] < out["ink_thick"], out
+    assert 0 < out["cycle_l1_thin_thick_thin"] < 0.1 and 0 < out["cycle_l1_thick_thin_thick"] < 0.1
+
+
+@pytest.mark.parametrize(
+    "name", ["mnist-classifier", "vae-mnist", "dcgan-mnist", "wgan-gp-mnist", "cyclegan-mnist", "stargan-mnist"]
+)
 def test_model_cards_are_complete(name):
     folder = REPO / "checkpoints" / name
     card = json.loads((folder / "metrics.json").read_text())

@@ -30,7 +30,9 @@ def test_ci_runs_the_readme_test_command():
     assert "pip install -r requirements.txt && python app.py" in README
 
 
-@pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist", "vae-mnist", "mnist-classifier"])
+@pytest.mark.parametrize(
+    "name", ["dcgan-mnist", "wgan-gp-mnist", "vae-mnist", "mnist-classifier", "cyclegan-mnist", "stargan-mnist"]
+)
 def test_model_table_matches_the_cards(name):
     metrics = json.loads((REPO / "checkpoints" / name / "metrics.json").read_text())
     (row,) = [line for line in README.splitlines() if line.startswith(f"| `{name}` |")]
@@ -40,3 +42,7 @@ def test_model_table_matches_the_cards(name):
         assert f"−ELBO {metrics['elbo_nats']:.1f}" in row and f"IWAE {metrics['iwae_nats']:.1f}" in row
     if "accuracy" in metrics:
         assert f"accuracy {metrics['accuracy']:.1%}" in row
+    if "class_kept_thin_to_thick" in metrics:
+        kept = f"class kept {metrics['class_kept_thin_to_thick']:.1%} / {metrics['class_kept_thick_to_thin']:.1%}"
+        cycle = f"cycle L1 {metrics['cycle_l1_thin_thick_thin']:.3f} / {metrics['cycle_l1_thick_thin_thick']:.3f}"
+        assert kept in row and cycle in row
