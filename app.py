@@ -338,10 +338,11 @@ def playground_tab(demo: gr.Blocks) -> None:
         )
 
 
-TRANSLATE_HELP = """Unpaired image-to-image translation (CycleGAN): upload, paste or take a picture, pick a direction.
-You get the translation, the round trip back (A → B → A: what cycle consistency keeps) and where the picture changed.
-The **bundled** model turns thin-stroke digits into thick ones and back (trained here on MNIST, no pairs): draw a digit
-on paper and photograph it, or use an example. **horse ↔ zebra** uses the real weights from the Hugging Face Hub
+TRANSLATE_HELP = """Unpaired image-to-image translation: upload, paste or take a picture and pick a direction. You get
+the translation, the round trip back (A → B → A: what cycle consistency keeps) and where the picture changed.
+**Bundled** (trained here on MNIST, no pairs): a CycleGAN that turns thin-stroke digits thick and back, and a StarGAN
+that does thin / medium / thick with one generator where CycleGAN would need one per pair. Photograph a digit drawn on
+paper, or use an example. **horse ↔ zebra** uses the real CycleGAN weights from the Hugging Face Hub
 (`tmabraham/horse2zebra_cyclegan`, downloaded once, ~113 MB); photos keep their aspect ratio, with the shorter side at
 the working size."""
 EXAMPLES = sorted(str(p) for p in (Path(__file__).parent / "assets" / "examples").glob("*.png"))
@@ -357,8 +358,13 @@ DOWNLOAD_PROGRESS = gr.Progress(track_tqdm=True)  # huggingface_hub's tqdm bars 
 
 @user_errors
 def run_translate(image, name: str, direction: str, size: float, progress=DOWNLOAD_PROGRESS):
-    """The Translate button and `api_name="translate"`; a Hub download shows as a progress bar."""
-    return translate.translate(image, name, direction, size)
+    """The Translate button and `api_name="translate"`; a Hub download shows as a progress bar.
+
+    Inputs arrive unprocessed (preprocess=False): the direction list depends on the model, so Gradio's check against
+    the radio's first choices would refuse valid API calls; the task checks every value itself.
+    """
+    path = image.get("path") if isinstance(image, dict) else image
+    return translate.translate(path, name, direction, size)
 
 
 def translate_tab() -> None:
@@ -400,6 +406,7 @@ def translate_tab() -> None:
             [image, model, direction, size],
             [output, back, heat, info],
             api_name="translate",
+            preprocess=False,
             concurrency_id="translate",
             concurrency_limit=1,
         )

@@ -23,9 +23,10 @@ HORSES = REPO.parent / "shared" / "data" / "horses"
 def tiny_translators(tmp_path, monkeypatch):
     """The bundled digit model tiny under a fresh checkpoints folder; a tiny horse ↔ zebra model in the loader's
     cache (its real weights are on the Hub)."""
-    entry = registry.get("cyclegan-mnist")
-    torch.manual_seed(0)
-    entry.cls(**entry.tiny_config).save_pretrained(tmp_path / entry.name)
+    for name in ("cyclegan-mnist", "stargan-mnist"):
+        entry = registry.get(name)
+        torch.manual_seed(0)
+        entry.cls(**entry.tiny_config).save_pretrained(tmp_path / entry.name)
     monkeypatch.setenv("GENMODELS_CHECKPOINTS", str(tmp_path))
     monkeypatch.setenv("GENMODELS_COMPILE", "0")  # the compiled path is the benchmark's business, not these tests'
     monkeypatch.setitem(hub._cache, "cyclegan-horse2zebra", CycleGAN(("horse", "zebra"), ngf=4, n_blocks=1).eval())
@@ -49,6 +50,10 @@ def test_aspect_ratio_is_kept(tiny_translators, size):
 def test_directions_and_their_errors(tiny_translators):
     assert tr.directions("cyclegan-horse2zebra") == ["horse → zebra", "zebra → horse"]
     assert tr.directions("cyclegan-mnist") == ["thin → thick", "thick → thin"]
+    assert len(tr.directions("stargan-mnist")) == 6 and "medium → thin" in tr.directions("stargan-mnist")
+    # StarGAN: one generator, told the target; each target gives a different picture
+    outs = [tr.translate(photo(40, 40), "stargan-mnist", f"thin → {t}")[0] for t in ("medium", "thick")]
+    assert outs[0].shape == (224, 224, 3) and not np.array_equal(*outs)
     model = hub.cached("cyclegan-horse2zebra")
     x = torch.rand(1, 3, 64, 64)
     out, *_ = tr.translate(photo(64, 64), "cyclegan-horse2zebra", "zebra → horse", 64)

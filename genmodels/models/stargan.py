@@ -8,6 +8,10 @@ The discriminator has two heads on one trunk: real/fake per patch, and which dom
 (in `genmodels.train.train_stargan`): adversarial loss, domain classification (real pictures teach D the domains, G
 is rewarded when D reads its output as the target) and reconstruction ‖x − G(G(x, c_target), c_source)‖₁.
 
+NOTE: the generator's first instance norm is left out. The target arrives as constant planes; after a convolution
+      they are a constant per channel, which instance norm (subtracting each channel's mean) would erase entirely,
+      leaving G blind to the target (the paper's code gets it through only by zero padding at the borders). Without
+      that norm, the constant shifts where the ReLU cuts, and the target reaches every later layer.
 NOTE: the paper's adversarial loss is WGAN-GP; here it is the least-squares loss CycleGAN uses, which trains faster
       on a CPU (no double backward). Instance norm without affine parameters, as in `cyclegan.py`.
 """
@@ -38,6 +42,7 @@ class StarGAN(nn.Module, PyTorchModelHubMixin):
         super().__init__()
         self.domains, self.channels, self.native_size = tuple(domains), channels, native_size
         self.g = ResnetGenerator(channels + len(domains), channels, ngf, n_blocks)
+        self.g.model[2] = nn.Identity()  # see the NOTE above: instance norm here would erase the target planes
 
     @property
     def device(self) -> torch.device:
