@@ -61,7 +61,7 @@ class FastPath:
             return fn(x).float()
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return self._run(self.compiled or self.module, x)
+        return self._run(self.module if self.compiled is None else self.compiled, x)
 
     def status(self) -> dict:
         return {

@@ -164,3 +164,18 @@ def test_fast_path_falls_back_to_eager(monkeypatch):
     path = fast.FastPath(net, x, bf16=False)
     assert path.ready.wait(10) and torch.equal(path(x), expected)
     assert path.status()["compiled"] is False and "no C++ compiler" in path.status()["compile_error"]
+
+
+@pytest.mark.slow
+def test_fast_path_compiles_and_matches_eager():
+    from genmodels import fast
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(4, 3, 1)).eval()
+    x = torch.rand(1, 3, 16, 16)
+    path = fast.FastPath(net, x, bf16=False)
+    assert path.ready.wait(300)
+    assert path.status()["compiled"], path.status()
+    with torch.no_grad():
+        assert torch.allclose(path(x), net(x), atol=1e-5)
+        assert torch.allclose(path(x[..., :12]), net(x[..., :12]), atol=1e-5)  # another width: dynamic shapes
