@@ -19,7 +19,8 @@ def tiny(entry: registry.ModelEntry) -> torch.nn.Module:
 
 def test_registry_names_match_dataset_suffix():
     for name, entry in registry.REGISTRY.items():
-        assert entry.name == name and entry.hub_repo.endswith("/" + name)
+        assert entry.name == name
+        assert entry.hub_repo.endswith("/" + name) or entry.hub_file  # a foreign checkpoint keeps its own repo
         assert name.endswith(entry.dataset) or name.startswith(entry.dataset)
 
 
