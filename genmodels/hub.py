@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from . import registry
@@ -103,8 +104,6 @@ def hub_folder(entry: registry.ModelEntry, timeout: float = HUB_TIMEOUT_S) -> Pa
 
 def load_foreign(entry: registry.ModelEntry, path: Path) -> nn.Module:
     """A model from one file in someone else's layout: a plain state dict, never unpickled code."""
-    import torch
-
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         return entry.adapter(state)

@@ -186,6 +186,12 @@ def _lsgan(logits: torch.Tensor, real: bool) -> torch.Tensor:
     return (logits - float(real)).pow(2).mean()
 
 
+def _decay_over_second_half(optimizers: list[torch.optim.Optimizer], total_steps: int) -> list:
+    """Schedulers that keep each learning rate for the first half of `total_steps`, then decay it linearly to 0."""
+    decay = lambda step: min(1.0, 2 - 2 * step / total_steps)  # noqa: E731
+    return [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in optimizers]
+
+
 def train_cyclegan(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> dict:
     """CycleGAN on two unpaired stroke domains of MNIST: thinnest third ↔ thickest third of each digit class.
 
@@ -201,8 +207,7 @@ def train_cyclegan(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: i
     opt_g = torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], lr=2e-4, betas=(0.5, 0.999))
     per_epoch = min(len(a), len(b)) // 32
-    decay = lambda step: min(1.0, 2 - 2 * step / (epochs * per_epoch))  # noqa: E731
-    scheds = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
+    scheds = _decay_over_second_half([opt_g, opt_d], epochs * per_epoch)
     for epoch in range(epochs):
         sums = torch.zeros(4)
         for ia, ib in zip(batches(len(a), 32, g), batches(len(b), 32, g), strict=False):
@@ -254,8 +259,7 @@ def train_stargan(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: in
     opt_g = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(disc.parameters(), lr=1e-4, betas=(0.5, 0.999))
     per_epoch = len(x) // 32
-    decay = lambda step: min(1.0, 2 - 2 * step / (epochs * per_epoch))  # noqa: E731
-    scheds = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_g, opt_d)]
+    scheds = _decay_over_second_half([opt_g, opt_d], epochs * per_epoch)
     for epoch in range(epochs):
         sums = torch.zeros(4)
         for idx in batches(len(x), 32, g):
