@@ -8,6 +8,11 @@ Prints one JSON object on its last line, computed on that root's MNIST test spli
 - GANs: {"fd", "class_histogram"}: Fréchet distance between the classifier's penultimate features of 1,000 samples
   (seed 0) and of the test images (lower is better), and the fraction of samples the classifier puts in each class.
 - classifier: {"accuracy"}.
+- autoregressive models: {"nll_nats"}: exact −log p(x) per image on the fixed-seed binarised test images. For the
+  class-conditional Gated PixelCNN, p(x) = Σ_y p(y) p(x | y) with p(y) uniform over the ten digits; the "no class"
+  (unconditional) NLL and the NLL given the true label are reported beside it.
+- VQ-VAE: {"recon_bce_nats", "prior_nll_nats"}: −log p(x | z(x)) and the prior's −log p(z(x)); their sum bounds
+  −log p(x) from above. Also "confident_samples": the share of 1,000 samples (seed 0) the classifier puts ≥ 90 % on.
 `--card` also writes metrics.json and the model card (README.md) into the model's checkpoint folder.
 """
 
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 import torch
@@ -112,6 +118,45 @@ def translation_metrics(
     return out
 
 
+@torch.no_grad()
+def autoregressive_metrics(model: nn.Module, test_x: torch.Tensor, test_y: torch.Tensor, batch: int = 100) -> dict:
+    xb = data.fixed_binarization(test_x)
+
+    def nll(condition: int | None | torch.Tensor) -> torch.Tensor:
+        out = []
+        for k, c in enumerate(xb.split(batch)):
+            cond = condition[k * batch : k * batch + len(c)] if isinstance(condition, torch.Tensor) else condition
+            if isinstance(cond, int):
+                cond = torch.full((len(c),), cond)
+            out.append(-model.log_prob(c.to(model.device), None if cond is None else cond.to(model.device)).cpu())
+        return torch.cat(out)
+
+    if not model.num_classes:
+        return {"nll_nats": round(nll(None).mean().item(), 3)}
+    per_class = torch.stack([-nll(y) for y in range(model.num_classes)], 1)  # (n, classes): log p(x | y)
+    mixture = torch.logsumexp(per_class, 1) - math.log(model.num_classes)
+    return {
+        "nll_nats": round(-mixture.mean().item(), 3),
+        "nll_unconditional_nats": round(nll(None).mean().item(), 3),
+        "nll_given_label_nats": round(nll(test_y).mean().item(), 3),
+    }
+
+
+@torch.no_grad()
+def vqvae_metrics(model: nn.Module, classifier: nn.Module, test_x: torch.Tensor, batch: int = 100) -> dict:
+    xb = data.fixed_binarization(test_x).to(model.device)
+    recon = torch.cat([model.recon_bce(c) for c in xb.split(batch)])
+    prior = torch.cat([-model.prior.log_prob(model.encode(c).float()) for c in xb.split(batch)])
+    _, probs = classify(classifier, sample_batched(model, FD_SAMPLES))
+    return {
+        "recon_bce_nats": round(recon.mean().item(), 3),
+        "prior_nll_nats": round(prior.mean().item(), 3),
+        "nll_bound_nats": round((recon + prior).mean().item(), 3),
+        "confident_samples": round((probs.max(1).values >= 0.9).double().mean().item(), 4),
+        "class_histogram": class_histogram(probs),
+    }
+
+
 def evaluate(name: str, data_root: str | Path | None = None) -> dict:
     """The held-out metrics of model `name` on the test split under `data_root` (see the module docstring)."""
     entry = registry.get(name)
@@ -124,6 +169,10 @@ def evaluate(name: str, data_root: str | Path | None = None) -> dict:
         metrics = vae_metrics(model, test_x)
     elif entry.family == "classifier":
         metrics = classifier_metrics(model, test_x, labels)
+    elif entry.family == "autoregressive":
+        metrics = autoregressive_metrics(model, test_x, labels)
+    elif entry.family == "vqvae":
+        metrics = vqvae_metrics(model, hub.load("mnist-classifier"), test_x)
     elif entry.family == "translation" and not entry.hub_file:
         metrics = translation_metrics(model, hub.load("mnist-classifier"), test_x, labels)
     else:

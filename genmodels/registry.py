@@ -17,8 +17,12 @@ from torch import nn
 from .models.classifier import MNISTClassifier
 from .models.cyclegan import CycleGAN
 from .models.gan import GANGenerator
+from .models.gated_pixelcnn import GatedPixelCNN
+from .models.pixelcnn import PixelCNN
+from .models.pixelrnn import PixelRNN
 from .models.stargan import StarGAN
 from .models.vae import ConvVAE
+from .models.vqvae import VQVAE
 
 HUB_ORG = "genmodels"
 
@@ -75,6 +79,22 @@ REGISTRY: dict[str, ModelEntry] = {
         _entry("dcgan-mnist", GANGenerator, "gan", "DCGAN", dict(latent_dim=8, width=4)),
         _entry("wgan-gp-mnist", GANGenerator, "gan", "WGAN-GP", dict(latent_dim=8, width=4)),
         _entry("vae-mnist", ConvVAE, "vae", "VAE", dict(latent_dim=4, width=4, hidden=16)),
+        _entry("pixelcnn-mnist", PixelCNN, "autoregressive", "PixelCNN", dict(channels=8, layers=2)),
+        _entry(
+            "gated-pixelcnn-mnist",
+            GatedPixelCNN,
+            "autoregressive",
+            "Gated PixelCNN",
+            dict(channels=8, layers=2, kernel=3),
+        ),
+        _entry("pixelrnn-mnist", PixelRNN, "autoregressive", "PixelRNN (Row LSTM)", dict(channels=8, layers=1)),
+        _entry(
+            "vqvae-mnist",
+            VQVAE,
+            "vqvae",
+            "VQ-VAE + PixelCNN prior",
+            dict(codes=8, code_dim=4, width=4, prior_channels=8, prior_layers=2),
+        ),
         _entry(
             "mnist-classifier",
             MNISTClassifier,

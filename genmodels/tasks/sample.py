@@ -2,7 +2,8 @@
 
 `sample_models` takes plain values and returns, per model, a grid picture, its timing, a metric badge, the
 classifier's labels and, if asked, the nearest training image of each sample. A model that cannot load reports its
-error in its own result; the others still render.
+error in its own result; the others still render. `sample_stream` yields the same results as they grow: after each
+model, and every few rows while an autoregressive model fills its images in raster order.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 from .. import data, hub, registry
+from ..models.autoregressive import AutoregressiveModel, sample_rows
 from ..models.base import cpu_generator
 from ..models.classifier import MNISTClassifier
 from .common import as_float, as_int, image_grid
@@ -24,8 +27,13 @@ log = logging.getLogger(__name__)
 
 MAX_SAMPLES = 64
 MAX_SEED = 2**31 - 1
+STREAM_EVERY_ROWS = 4
 _train_images: torch.Tensor | None = None
 _train_lock = threading.Lock()
+
+
+# The Sample tab's first view: one model per family (the other autoregressive models are a tick away).
+DEFAULT_MODELS = ["dcgan-mnist", "wgan-gp-mnist", "vae-mnist", "vqvae-mnist", "gated-pixelcnn-mnist"]
 
 
 def sampleable_models() -> list[str]:
@@ -38,6 +46,13 @@ def badge(name: str) -> str:
     if not path.is_file():
         return "no held-out metrics yet"
     m = json.loads(path.read_text())
+    if "nll_given_label_nats" in m:
+        return f"NLL {m['nll_nats']:.1f} nats (exact, test) · given the digit {m['nll_given_label_nats']:.1f}"
+    if "nll_nats" in m:
+        return f"NLL {m['nll_nats']:.1f} nats (exact, test)"
+    if "nll_bound_nats" in m:
+        parts = f"recon {m['recon_bce_nats']:.1f} + prior {m['prior_nll_nats']:.1f}"
+        return f"NLL ≤ {m['nll_bound_nats']:.1f} nats ({parts}, test)"
     if "iwae_nats" in m:
         return f"NLL ≤ {m['iwae_nats']:.1f} nats (IWAE, test) · −ELBO {m['elbo_nats']:.1f}"
     if "fd" in m:
@@ -79,24 +94,45 @@ def _labels(images: torch.Tensor) -> list[int] | None:
         return classifier(images.to(classifier.device)).argmax(1).tolist()
 
 
-def sample_one(name: str, n: int, seed: int, temperature: float, truncation: float, nearest: bool) -> dict:
-    """One model's result; errors (missing or broken checkpoint) are reported in the result, not raised."""
+def _draw(
+    model: torch.nn.Module, n: int, seed: int, temperature: float, truncation: float, digit: int | None
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """(rows done, images): an autoregressive model after every row, any other model once, when done."""
+    g = cpu_generator(seed)
+    if isinstance(model, AutoregressiveModel):
+        condition = torch.full((n,), digit) if digit is not None and model.num_classes else None
+        yield from enumerate(sample_rows(model, n, g, temperature, condition), 1)
+        return
+    kwargs = {"truncation": truncation or None} if model.family == "gan" else {}
+    yield model.image_shape[1], model.sample(n, g, temperature=temperature, **kwargs)
+
+
+def sample_one(
+    name: str, n: int, seed: int, temperature: float, truncation: float, nearest: bool, digit: int | None = None
+) -> Iterator[dict]:
+    """One model's result, first partial ones (with "rows_done") while it draws; errors go in the result."""
     entry = registry.get(name)
     result = {"model": name, "title": entry.title, "family": entry.family}
     try:
         start = time.perf_counter()
         model = hub.cached(name)
         result["load_s"] = round(time.perf_counter() - start, 3)
-        start = time.perf_counter()
-        kwargs = {"truncation": truncation or None} if entry.family == "gan" else {}
-        images = model.sample(n, cpu_generator(seed), temperature=temperature, **kwargs)
-        if images.is_cuda:
-            torch.cuda.synchronize()
-        result["sample_s"] = round(time.perf_counter() - start, 4)
+        height, work, steps = model.image_shape[1], 0.0, _draw(model, n, seed, temperature, truncation, digit)
+        while True:
+            start = time.perf_counter()
+            rows, images = next(steps, (None, None))
+            work += time.perf_counter() - start  # the time the consumer spends with partial results is not counted
+            if rows is None:
+                break
+            if rows < height and rows % STREAM_EVERY_ROWS == 0:
+                yield {**result, "grid": image_grid(images.cpu()), "rows_done": rows, "rows": height}
+            final = images
+        result["sample_s"] = round(work, 4)
     except ValueError as exc:
         result["error"] = str(exc)
-        return result
-    images = images.cpu()
+        yield result
+        return
+    images = final.cpu()
     result["grid"] = image_grid(images)
     result["badge"] = badge(name)
     result["labels"] = _labels(images)
@@ -107,30 +143,34 @@ def sample_one(name: str, n: int, seed: int, temperature: float, truncation: flo
             result["nearest_l2_mean"] = round(dist.mean().item(), 3)
         except ValueError as exc:
             result["nearest_error"] = str(exc)
-    return result
+    yield result
 
 
-def sample_models(
+def sample_stream(
     models: list[str] | str,
     n: object = 16,
     seed: object = 0,
     temperature: object = 1.0,
     truncation: object = 0.0,
     nearest: bool = False,
-) -> list[dict]:
-    """Sample `n` images from each chosen model with the same seed.
+    digit: object = None,
+) -> Iterator[list[dict]]:
+    """Sample `n` images from each chosen model with the same seed, yielding the results so far as they grow.
 
     Args:
         models: registry names (see `sampleable_models`).
         n: images per model, 1..MAX_SAMPLES.
         seed: 0..MAX_SEED; the same seed gives the same images.
-        temperature: scale of the prior's standard deviation, (0, 2]; 1 is the trained model.
+        temperature: (0, 2]; 1 is the trained model. Latent models scale their prior's standard deviation;
+            autoregressive models divide their logits by it.
         truncation: for GANs, resample each latent coordinate into [-t, t]; 0 turns it off.
         nearest: also find each sample's closest training image (a memorisation check).
+        digit: 0..9 asks class-conditional models (Gated PixelCNN) for that digit; None, "any" or −1: any digit.
 
-    Returns:
-        One dict per model: model, title, family, and either error, or grid (uint8 HxWx3), sample_s, load_s,
-        badge, labels, and with `nearest` nearest_grid + nearest_l2_mean (or nearest_error).
+    Yields:
+        One dict per model started so far: model, title, family, and either error, or grid (uint8 HxWx3) with
+        rows_done/rows while the model is still drawing, or, when done, grid, sample_s, load_s, badge, labels and
+        with `nearest` nearest_grid + nearest_l2_mean (or nearest_error).
 
     Raises:
         ValueError: for input a user can fix (no model chosen, unknown model, values out of range).
@@ -147,7 +187,20 @@ def sample_models(
     seed = as_int(seed, "Seed", 0, MAX_SEED)
     temperature = as_float(temperature, "Temperature", 0.05, 2.0)
     truncation = as_float(truncation, "Truncation", 0.0, 4.0)
-    return [sample_one(name, n, seed, temperature, truncation, bool(nearest)) for name in names]
+    digit = None if digit in (None, "", "any", -1, "-1") else as_int(digit, "Digit", 0, 9)
+    done: list[dict] = []
+    for name in names:
+        for result in sample_one(name, n, seed, temperature, truncation, bool(nearest), digit):
+            yield [*done, result]
+        done.append(result)
+
+
+def sample_models(*args, **kwargs) -> list[dict]:
+    """The final results of `sample_stream` (same arguments): one dict per model."""
+    results: list[dict] = []
+    for results in sample_stream(*args, **kwargs):  # noqa: B007 (the last value is the answer)
+        pass
+    return results
 
 
 def summary(results: list[dict]) -> dict:
