@@ -181,11 +181,14 @@ def receptive_field_view() -> None:
                         label=registry.get(name).title, interactive=False, elem_id=f"rf-{name}", format="png"
                     )
                     caption = gr.Markdown()
-                    image.select(pick_pixel, None, [row, col])
                     outputs += [image, caption]
         info = gr.JSON(visible=False)
         for control in (row, col):
             control.release(run_receptive_fields, [row, col], outputs + [info], api_name=False)
+        for image in outputs[0::2]:
+            image.select(pick_pixel, None, [row, col], api_name=False).then(
+                run_receptive_fields, [row, col], outputs + [info], api_name=False
+            )
         button = gr.Button("Show receptive fields", elem_id="rf-button")
         button.click(run_receptive_fields, [row, col], outputs + [info], api_name="receptive_field")
 
@@ -416,7 +419,8 @@ def run_translate(image, name: str, direction: str, size: float, progress=DOWNLO
     the radio's first choices would refuse valid API calls; the task checks every value itself.
     """
     path = image.get("path") if isinstance(image, dict) else image
-    return translate.translate(path, name, direction, size)
+    out, back, heat, info, seen = translate.translate(path, name, direction, size)
+    return seen, out, back, heat, translate.status_line(info), info
 
 
 def translate_tab() -> None:
@@ -448,15 +452,17 @@ def translate_tab() -> None:
                     gr.Examples(EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)")
             with gr.Column(scale=2):
                 with gr.Row():
+                    seen = gr.Image(label="What the network sees", interactive=False, elem_id="tr-seen")
                     output = gr.Image(label="Translated", interactive=False, elem_id="tr-output")
                     back = gr.Image(label="Back again (A → B → A)", interactive=False)
                     heat = gr.Image(label="Where it changed", interactive=False)
+                status = gr.Markdown(elem_id="tr-status")
                 info = gr.JSON(label="Details", elem_id="tr-info")
         model.change(translate_choices, [model], [direction], api_name=False)
         button.click(
             run_translate,
             [image, model, direction, size],
-            [output, back, heat, info],
+            [seen, output, back, heat, status, info],
             api_name="translate",
             preprocess=False,
             concurrency_id="translate",

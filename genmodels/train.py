@@ -414,8 +414,8 @@ TRAINERS = {
     "cyclegan-mnist": (train_cyclegan, 20),
     "stargan-mnist": (train_stargan, 15),
     "pixelcnn-mnist": (train_autoregressive, 16),
-    "gated-pixelcnn-mnist": (train_autoregressive, 12),
-    "pixelrnn-mnist": (train_autoregressive, 16),
+    "gated-pixelcnn-mnist": (train_autoregressive, 8),
+    "pixelrnn-mnist": (train_autoregressive, 12),
     "vqvae-mnist": (train_vqvae, 15),
 }
 # Constructor kwargs where the class defaults are not what is trained here (CycleGAN's defaults are the paper's).

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from genmodels.tasks import DEFAULT_MODELS
+
 from .conftest import DATA_ROOT, REPO, subprocess_env
 
 ARTIFACTS = REPO / "artifacts"
@@ -79,8 +81,8 @@ def client(app_url):
     return Client(app_url, verbose=False)
 
 
-def call_sample(client, models, n=4, seed=0, temperature=1.0, truncation=0.0, nearest=False):
-    return client.predict(models, n, seed, temperature, truncation, nearest, api_name="/sample")
+def call_sample(client, models, n=4, seed=0, temperature=1.0, truncation=0.0, nearest=False, digit="any"):
+    return client.predict(models, n, seed, temperature, truncation, nearest, digit, api_name="/sample")
 
 
 @pytest.mark.slow
@@ -96,9 +98,30 @@ def test_api_sample_returns_images_and_summary(client):
 
 
 @pytest.mark.slow
+def test_api_sample_streams_autoregressive_rows(client):
+    job = client.submit(["gated-pixelcnn-mnist"], 4, 0, 1.0, 0.0, False, "3", api_name="/sample")
+    summary = job.result()[-1]
+    assert "error" not in summary["gated-pixelcnn-mnist"] and summary["gated-pixelcnn-mnist"]["sample_s"] > 0
+    partial = [o[-1]["gated-pixelcnn-mnist"] for o in job.outputs()[:-1]]
+    assert [p["rows_done"] for p in partial] == [4, 8, 12, 16, 20, 24]
+
+
+@pytest.mark.slow
+def test_api_receptive_field(client):
+    *slots, info = client.predict(5, 20, api_name="/receptive_field")
+    images, captions = slots[0::2], slots[1::2]
+    assert len(images) == 3 and all(Image.open(p).size == (224, 224) for p in images)
+    assert all("earlier pixels" in c for c in captions)
+    assert info["pixel"] == [5, 20]
+    for name in ("pixelcnn-mnist", "gated-pixelcnn-mnist", "pixelrnn-mnist"):
+        assert info[name]["seen_later"] == 0 and 0 < info[name]["seen"] <= info[name]["earlier_pixels"] == 5 * 28 + 20
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, message",
     [
+        (dict(digit="eleven"), "Digit must be a whole number"),
         (dict(n=-1), "Number of samples must be from 1 to 64"),
         (dict(n=10**6), "Number of samples must be from 1 to 64"),
         (dict(n="many"), "Number of samples must be a whole number"),
@@ -148,12 +171,23 @@ def test_browser_sample_tab(browser_page):
 
     page = browser_page
     page.locator("#sample-button").click()
-    for name in ("dcgan-mnist", "wgan-gp-mnist", "vae-mnist"):
+    for name in DEFAULT_MODELS:
         image = page.locator(f"#grid-{name} img")
         expect(image).to_be_visible(timeout=60_000)
         assert page.evaluate("(img) => img.naturalWidth", image.element_handle()) > 100
-        expect(page.locator(f"#caption-{name}")).to_contain_text("ms")
+        expect(page.locator(f"#caption-{name}")).to_contain_text(" ms", timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "sample-tab.png"), full_page=True)
+    # the receptive-field view: three maps; a click on a map picks that pixel
+    page.get_by_text("Receptive field: which earlier pixels").click()
+    page.locator("#rf-button").click()
+    for name in ("pixelcnn-mnist", "gated-pixelcnn-mnist", "pixelrnn-mnist"):
+        expect(page.locator(f"#rf-{name} img")).to_be_visible(timeout=30_000)
+    rf_map = page.locator("#rf-pixelcnn-mnist img")
+    box = rf_map.bounding_box()
+    rf_map.click(position={"x": box["width"] * 20.5 / 28, "y": box["height"] * 5.5 / 28})  # pixel (5, 20)
+    expect(page.locator("#rf-row input[type=number]")).to_have_value("5")
+    expect(page.locator("#rf-col input[type=number]")).to_have_value("20")
+    page.screenshot(path=str(ARTIFACTS / "sample-receptive-field.png"), full_page=True)
     # Phone width: the grids wrap under each other and stay visible.
     page.set_viewport_size({"width": 390, "height": 844})
     expect(page.locator("#grid-vae-mnist img")).to_be_visible()
@@ -298,11 +332,12 @@ EXAMPLE_DIGIT = REPO / "assets" / "examples" / "vae-digit-3.png"
 def test_api_translate_bundled_model(client):
     from gradio_client import handle_file
 
-    out, back, heat, info = client.predict(
+    seen, out, back, heat, status, info = client.predict(
         handle_file(str(EXAMPLE_DIGIT)), "cyclegan-mnist", "thin → thick", 256, api_name="/translate"
     )
     assert info["working_size"] == [28, 28] and info["direction"] == "thin → thick"
-    for path in (out, back, heat):
+    assert status.startswith("Translated in")
+    for path in (seen, out, back, heat):
         assert Image.open(path).size == (224, 224)
 
 
@@ -348,6 +383,8 @@ def test_browser_translate_tab(browser_page):
     page.locator("#tr-button").click()
     expect(page.locator("#tr-output img")).to_be_visible(timeout=60_000)
     expect(page.locator("#tr-info")).to_contain_text("cycle_l1")
+    expect(page.locator("#tr-status")).to_contain_text("Translated in")
+    expect(page.locator("#tr-seen img")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "translate-tab.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     expect(page.locator("#tr-output img")).to_be_visible()

@@ -124,7 +124,7 @@ def test_log_prob_is_the_sum_of_the_conditionals(name, model):
     logits = model(x)
     log_p = model.log_prob(x)
     if model.categories == 1:
-        manual = (x * torch.nn.functional.logsigmoid(logits) + (1 - x) * torch.nn.functional.logsigmoid(-logits))
+        manual = x * torch.nn.functional.logsigmoid(logits) + (1 - x) * torch.nn.functional.logsigmoid(-logits)
     else:
         manual = logits.log_softmax(1).gather(1, x.long())
     assert torch.allclose(log_p, manual.flatten(1).sum(1))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
 import pytest
 import torch
 
-from genmodels import evaluate
+from genmodels import evaluate, registry
 
 from .conftest import DATA_ROOT, REPO, subprocess_env
 
@@ -90,9 +91,28 @@ def test_shipped_translators_keep_the_digit(name):
     assert 0 < out["cycle_l1_thin_thick_thin"] < 0.1 and 0 < out["cycle_l1_thick_thin_thick"] < 0.1
 
 
-@pytest.mark.parametrize(
-    "name", ["mnist-classifier", "vae-mnist", "dcgan-mnist", "wgan-gp-mnist", "cyclegan-mnist", "stargan-mnist"]
-)
+@pytest.mark.slow
+@needs_data
+@pytest.mark.parametrize("name, bar", [("pixelcnn-mnist", 92), ("gated-pixelcnn-mnist", 88), ("pixelrnn-mnist", 92)])
+def test_shipped_autoregressive_models_reach_their_nll(name, bar):
+    out = run_cli(name)
+    assert 60 < out["nll_nats"] <= bar, out  # the bars on the 1,000 fixed-seed binarised test images
+    if "nll_given_label_nats" in out:
+        # knowing the digit helps, and the mixture over digits is within log 10 of it (it is a valid p(x) too)
+        assert out["nll_given_label_nats"] < out["nll_nats"] < out["nll_given_label_nats"] + math.log(10) + 1e-6
+
+
+@pytest.mark.slow
+@needs_data
+def test_shipped_vqvae_samples_are_digits():
+    out = run_cli("vqvae-mnist")
+    # the bar: the classifier is ≥ 90 % confident on ≥ 70 % of 1,000 samples drawn from the PixelCNN prior
+    assert out["confident_samples"] >= 0.7, out
+    assert out["nll_bound_nats"] == pytest.approx(out["recon_bce_nats"] + out["prior_nll_nats"], abs=0.01)
+    assert min(out["class_histogram"]) > 0.03, "every digit shows up among the samples"
+
+
+@pytest.mark.parametrize("name", [n for n, e in registry.REGISTRY.items() if not e.hub_file])
 def test_model_cards_are_complete(name):
     folder = REPO / "checkpoints" / name
     card = json.loads((folder / "metrics.json").read_text())

@@ -40,9 +40,9 @@ def photo(width: int, height: int, mode: str = "RGB") -> Image.Image:
 
 @pytest.mark.parametrize("size", [(640, 480), (300, 900), (257, 131)])
 def test_aspect_ratio_is_kept(tiny_translators, size):
-    out, back, heat, info = tr.translate(photo(*size), "cyclegan-horse2zebra", "horse → zebra", 256)
+    out, back, heat, info, seen = tr.translate(photo(*size), "cyclegan-horse2zebra", "horse → zebra", 256)
     width, height = size
-    assert min(out.shape[:2]) == 256 and out.shape == back.shape == heat.shape
+    assert min(out.shape[:2]) == 256 and out.shape == back.shape == heat.shape == seen.shape
     assert out.shape[1] / out.shape[0] == pytest.approx(width / height, rel=0.01)
     assert info["input_size"] == [width, height] and info["working_size"] == [out.shape[1], out.shape[0]]
 
@@ -122,8 +122,14 @@ def test_digit_pictures_look_like_mnist(tiny_translators):
     ink = (x[0, 0] > 0.5).nonzero()
     assert ink[:, 0].min() >= 3 and ink[:, 0].max() <= 24  # the stroke's height fitted into the middle 20 rows
     assert abs(ink[:, 1].float().mean().item() - 13.5) < 1.5  # centred
-    out, back, heat, info = tr.translate(paper, "cyclegan-mnist", "thin → thick")
-    assert out.shape == back.shape == heat.shape == (28 * 8, 28 * 8, 3) and info["working_size"] == [28, 28]
+    out, back, heat, info, seen = tr.translate(paper, "cyclegan-mnist", "thin → thick")
+    assert out.shape == back.shape == heat.shape == seen.shape == (28 * 8, 28 * 8, 3) and info["working_size"] == [
+        28,
+        28,
+    ]
+    # the picture of what the network sees is the MNIST-like digit itself, upscaled 8×
+    assert np.array_equal(seen[::8, ::8, 0], (x[0, 0] * 255).round().byte().numpy())
+    assert "Translated in" in tr.status_line(info) and "native size" in tr.status_line(info)
     with pytest.raises(ValueError, match="blank"):
         tr.translate(Image.new("L", (50, 50), 255), "cyclegan-mnist", "thin → thick")
 
@@ -140,7 +146,7 @@ def test_real_horse_photos_through_a_random_full_size_generator(monkeypatch):
     assert len(photos) == 20
     for path in photos:
         width, height = tr.open_image(path).size
-        out, back, heat, info = tr.translate(path, "cyclegan-horse2zebra", "horse → zebra", 128)
+        out, back, heat, info, _ = tr.translate(path, "cyclegan-horse2zebra", "horse → zebra", 128)
         assert min(out.shape[:2]) == 128 and out.shape == back.shape == heat.shape
         assert out.shape[1] / out.shape[0] == pytest.approx(width / height, abs=0.02), path.name
         assert out.dtype == np.uint8 and 0 <= info["cycle_l1"] <= 1
@@ -179,3 +185,12 @@ def test_fast_path_compiles_and_matches_eager():
     with torch.no_grad():
         assert torch.allclose(path(x), net(x), atol=1e-5)
         assert torch.allclose(path(x[..., :12]), net(x[..., :12]), atol=1e-5)  # another width: dynamic shapes
+
+
+def test_status_line_says_which_route_ran():
+    base = {"translate_s": 1.234, "working_size": [256, 192]}
+    route = lambda **fast: tr.status_line({**base, "fast_path": {"bf16": False, **fast}})  # noqa: E731
+    assert route(compiled=True, compiling=False).startswith("Translated in 1.23 s at 256×192 · compiled")
+    assert "warming up in the background" in route(compiled=False, compiling=True)
+    assert "failed" in route(compiled=False, compiling=False, compile_error="no C++ compiler")
+    assert "switched off" in route(compiled=False, compiling=False)

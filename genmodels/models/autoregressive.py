@@ -143,7 +143,7 @@ def sample_rows(
     cached: bool = True,
     uniforms: torch.Tensor | None = None,
 ) -> Iterator[torch.Tensor]:
-    """Sample in raster order, yielding the images (n, 1, H, W) after each row that held pixels to fill.
+    """Sample in raster order; yields the images (n, 1, H, W) after each row from the first pixel to fill to the last.
 
     Args:
         condition: class labels (n,) for a class-conditional model; None draws unconditionally.
@@ -173,29 +173,32 @@ def sample_rows(
         return
     first, last = positions[0].item(), positions[-1].item()
     keep = {} if cached else None
-    with torch.no_grad():
-        if cached:
+    # Grad mode is per thread and a server may resume this generator on another thread: no_grad goes around each
+    # stretch of work, never around a yield.
+    if cached:
+        with torch.no_grad():
             model(x, condition, keep)  # every activation before the first pixel to draw is now final
-        yield from _raster(model, x, condition, mask, uniforms, temperature, keep, first, last)
+    W = x.shape[-1]
+    for row_start in range(first - first % W, last + 1, W):
+        with torch.no_grad():
+            for p in range(max(row_start, first), min(row_start + W, last + 1)):
+                _fill(model, x, condition, mask, uniforms, temperature, keep, *divmod(p, W))
+        yield x
 
 
-def _raster(model, x, condition, mask, uniforms, temperature, keep, first, last) -> Iterator[torch.Tensor]:
-    W, dtype = x.shape[-1], x.dtype
-    for p in range(first, last + 1):
-        i, j = divmod(p, W)
-        if keep is not None:
-            logits = model.step(keep, i, j)
-        elif mask[:, 0, i, j].any():
-            logits = model(x, condition)[:, :, i, j]
-        else:
-            logits = None
-        if logits is not None:
-            value = draw(logits, uniforms[:, i, j], temperature).to(dtype)
-            x[:, 0, i, j] = torch.where(mask[:, 0, i, j], value, x[:, 0, i, j])
-        if keep is not None:
-            model.put(keep, i, j, x[:, 0, i, j])
-        if j == W - 1 or p == last:
-            yield x
+def _fill(model, x, condition, mask, uniforms, temperature, keep, i: int, j: int) -> None:
+    """Draw pixel (i, j) where the mask asks for it, keep it otherwise, and tell the cache."""
+    if keep is not None:
+        logits = model.step(keep, i, j)
+    elif mask[:, 0, i, j].any():
+        logits = model(x, condition)[:, :, i, j]
+    else:
+        logits = None
+    if logits is not None:
+        value = draw(logits, uniforms[:, i, j], temperature).to(x.dtype)
+        x[:, 0, i, j] = torch.where(mask[:, 0, i, j], value, x[:, 0, i, j])
+    if keep is not None:
+        model.put(keep, i, j, x[:, 0, i, j])
 
 
 def receptive_field(model: AutoregressiveModel, i: int, j: int, x: torch.Tensor | None = None) -> torch.Tensor:

@@ -176,11 +176,12 @@ def _network(model, source: str, target: str, example: torch.Tensor):
 @torch.no_grad()
 def translate(
     image: object, name: str, direction: str, working_size: object = DEFAULT_WORKING_SIZE
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict, np.ndarray]:
     """Translate `image` with model `name` in `direction` ("source → target").
 
     Returns:
-        output, A→B→A reconstruction, difference heatmap (output vs input), and a JSON-able summary.
+        output, A→B→A reconstruction, difference heatmap (output vs input), a JSON-able summary, and the input as
+        the network sees it (for digit models the MNIST-like 28×28 digit, upscaled like the outputs).
     """
     if image is None:
         raise ValueError("Upload, paste or take a picture first.")
@@ -216,4 +217,21 @@ def translate(
     if fast is not None:
         info["fast_path"] = fast.status()
     heat = difference_heatmap(y, x).repeat(upscale, 0).repeat(upscale, 1)
-    return _picture(y, upscale), _picture(back, upscale), heat, info
+    return _picture(y, upscale), _picture(back, upscale), heat, info, _picture(x, upscale)
+
+
+def status_line(info: dict) -> str:
+    """One line for the UI: how long it took and which route ran (compiled, eager while compiling, eager)."""
+    line = f"Translated in {info['translate_s']:.2f} s at {info['working_size'][0]}×{info['working_size'][1]}"
+    fast = info.get("fast_path")
+    if fast is None:
+        return line + " (the network's native size: a small model, run eagerly)."
+    if fast["compiled"]:
+        route = "compiled (torch.compile)"
+    elif fast["compiling"]:
+        route = "eager; torch.compile is warming up in the background — later runs in this direction are faster"
+    elif "compile_error" in fast:
+        route = "eager (compilation failed here, so it stays eager)"
+    else:
+        route = "eager (compilation switched off)"
+    return f"{line} · {route}" + (" · bf16" if fast["bf16"] else " · fp32") + "."
