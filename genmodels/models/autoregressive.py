@@ -120,7 +120,7 @@ class AutoregressiveModel(ImageModel, LikelihoodModel):
     ) -> torch.Tensor:
         """n images (n, 1, H, W) in [0, 1] (binary models) or code indices (categorical), with the cached sampler."""
         *_, x = sample_rows(self, n, generator, temperature, condition, mask, known)
-        return x if self.categories > 1 else x.clamp(0, 1)
+        return x
 
 
 def draw(logits: torch.Tensor, u: torch.Tensor, temperature: float) -> torch.Tensor:
@@ -202,23 +202,18 @@ def _fill(model, x, condition, mask, uniforms, temperature, keep, i: int, j: int
 
 
 def receptive_field(model: AutoregressiveModel, i: int, j: int, x: torch.Tensor | None = None) -> torch.Tensor:
-    """|∂ logits(i, j) / ∂ x|, (H, W): which input pixels the prediction at (i, j) depends on.
+    """|∂ logits(i, j) / ∂ x|, (H, W): which input pixels the prediction at (i, j) depends on (binary-pixel models).
 
-    Taken at a random binary image (or `x`), summed over output categories. Zero at (i, j) and after it; for
-    PixelCNN also zero in the blind spot above right.
+    Taken at a random binary image (or `x`), with the model in whatever mode it is (the app's are in eval mode).
+    Zero at (i, j) and after it; for PixelCNN also zero in the blind spot above right.
     """
     C, H, W = model.image_shape
     if x is None:
-        u = torch.rand((1, C, H, W), generator=torch.Generator().manual_seed(0))
-        x = (u * max(model.categories, 2)).floor()  # random binary pixels, or random codes
+        x = (torch.rand((1, C, H, W), generator=torch.Generator().manual_seed(0)) < 0.5).float()
     x = x.to(model.device, next(model.parameters()).dtype).requires_grad_(True)
-    was_training = model.training
-    model.eval()
     with torch.enable_grad():
-        logits = model(x, None)
-        logits[0, :, i, j].sum().backward()
-    model.train(was_training)
-    return x.grad[0].abs().sum(0)
+        (grad,) = torch.autograd.grad(model(x, None)[0, :, i, j].sum(), x)  # no parameter .grad is touched
+    return grad[0].abs().sum(0)
 
 
 def naive_sample(model: AutoregressiveModel, n: int, uniforms: torch.Tensor, **kwargs) -> torch.Tensor:
