@@ -422,7 +422,7 @@ TRAINERS = {
 CONFIGS = {
     "cyclegan-mnist": dict(domains=["thin", "thick"], channels=1, ngf=16, n_blocks=4, native_size=28),
     "stargan-mnist": dict(domains=["thin", "medium", "thick"], channels=1, ngf=16, n_blocks=4, native_size=28),
-    "gated-pixelcnn-mnist": dict(channels=48, layers=8, kernel=3),
+    "gated-pixelcnn-mnist": dict(channels=48, layers=8, kernel=3, first_kernel=7),
 }
 
 

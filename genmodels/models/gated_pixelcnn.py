@@ -30,11 +30,11 @@ class GatedLayer(nn.Module):
     h ─ Conv 1×(k//2+1) over cols ≤ j ───(+)─ gate ─ 1×1 ─(+ h unless first)─ h'
     """
 
-    def __init__(self, channels: int, kernel: int, first: bool, cond_dim: int):
+    def __init__(self, in_channels: int, channels: int, kernel: int, first: bool, cond_dim: int):
         super().__init__()
         self.first, self.k = first, kernel
-        self.vertical = nn.Conv2d(channels, 2 * channels, (kernel // 2 + 1, kernel))
-        self.horizontal = MaskedConv2d(channels, 2 * channels, (1, kernel), "A" if first else "B")
+        self.vertical = nn.Conv2d(in_channels, 2 * channels, (kernel // 2 + 1, kernel))
+        self.horizontal = MaskedConv2d(in_channels, 2 * channels, (1, kernel), "A" if first else "B")
         self.v_to_h = nn.Conv2d(2 * channels, 2 * channels, 1)
         self.h_out = nn.Conv2d(channels, channels, 1)
         self.cond = nn.Embedding(cond_dim, 4 * channels) if cond_dim else None
@@ -82,32 +82,40 @@ class GatedPixelCNN(AutoregressiveModel, PyTorchModelHubMixin, **HUB_KWARGS):
     x ─ embed ─┬─ v ─ GatedLayer × layers ─ v (dropped)
                └─ h ─ GatedLayer × layers ─ h ─ ReLU ─ 1×1 ─ ReLU ─ 1×1 ─ logits
     `categories` = 1: binary pixels, x itself is the input plane; K > 1: codes 0..K−1, embedded in `channels`.
+    The first layer's kernel is `first_kernel` wide (7, like the paper's first layer), the others `kernel`.
     """
 
     def __init__(
         self,
         channels: int = 64,
         layers: int = 8,
-        kernel: int = 5,
+        kernel: int = 3,
         num_classes: int = 10,
         categories: int = 1,
         height: int = 28,
         width: int = 28,
+        first_kernel: int = 7,
     ):
         super().__init__()
         self.image_shape = (1, height, width)
         self.categories, self.num_classes = categories, num_classes
-        self.embed = nn.Embedding(categories, channels) if categories > 1 else nn.Conv2d(1, channels, 1)
+        self.embed = nn.Embedding(categories, channels) if categories > 1 else None
         cond_dim = num_classes + 1 if num_classes else 0  # the last index is "no class"
-        self.layers = nn.ModuleList(GatedLayer(channels, kernel, k == 0, cond_dim) for k in range(layers))
+        self.layers = nn.ModuleList(
+            GatedLayer(
+                channels if k or categories > 1 else 1, channels, first_kernel if k == 0 else kernel, k == 0, cond_dim
+            )
+            for k in range(layers)
+        )
         self.head = nn.Sequential(
             nn.ReLU(), nn.Conv2d(channels, 4 * channels, 1), nn.ReLU(), nn.Conv2d(4 * channels, categories, 1)
         )
 
     def embed_input(self, x: torch.Tensor) -> torch.Tensor:
+        """The first layer's input: codes embedded (n, c, H, W), or the binary pixels themselves (n, 1, H, W)."""
         if self.categories > 1:
-            return self.embed(x[:, 0].long()).permute(0, 3, 1, 2)  # (n, c, H, W)
-        return self.embed(x)
+            return self.embed(x[:, 0].long()).permute(0, 3, 1, 2)
+        return x
 
     def full_condition(self, condition: torch.Tensor | None, n: int, device: torch.device) -> torch.Tensor | None:
         """Class labels, with "no class" for None or −1; None for an unconditional network."""
@@ -148,12 +156,11 @@ class GatedPixelCNN(AutoregressiveModel, PyTorchModelHubMixin, **HUB_KWARGS):
     def _finish_row(self, keep: dict, i: int) -> None:
         """Row i is complete: its vertical-stack activations are final, and so is what row i + 1 gets from above."""
         H, W = self.image_shape[1:]
-        p = self.layers[0].k // 2
-        keep[0]["v"][:, :, i + p, p : p + W] = self.embed_input(keep["x"][:, :, i : i + 1])[:, :, 0]
+        v_in = self.embed_input(keep["x"][:, :, i : i + 1])[:, :, 0]  # (n, c, W): layer 0's input, row i
         for k, layer in enumerate(self.layers):
-            s = keep[k]
+            s, p = keep[k], layer.k // 2
+            s["v"][:, :, i + p, p : p + W] = v_in
             v_pre = layer.vertical(s["v"][:, :, i : i + p + 1])  # (n, 2c, 1, W) from padded rows i − p .. i
             if i + 1 < H:
                 s["above"][:, i + 1] = (layer.v_to_h(v_pre) + s["ch"][:, :, None, None])[:, :, 0].transpose(1, 2)
-            if k + 1 < len(self.layers):
-                keep[k + 1]["v"][:, :, i + p, p : p + W] = layer.gate(v_pre + s["cv"][:, :, None, None])[:, :, 0]
+            v_in = layer.gate(v_pre + s["cv"][:, :, None, None])[:, :, 0]  # the next layer's input, row i
