@@ -301,7 +301,8 @@ def train_autoregressive(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epo
     """Maximum likelihood on fresh binarisations each epoch; keep the weights with the best held-out NLL.
 
     A class-conditional model sees its label for 90 % of the images and "no class" (−1) for the rest, so it also
-    samples unconditionally. Adam 1e-3 with cosine decay; 1/16 of the train split is held out for model selection.
+    samples unconditionally. Adam, batch 32, one-cycle schedule (5 % warm-up to 1e-3, then cosine decay); 1/16 of
+    the train split is held out for model selection.
     """
     g = cpu_generator(seed)
     n_val = len(x) // 16
