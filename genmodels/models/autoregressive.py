@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import ImageModel, LikelihoodModel
+from .base import ImageModel, LikelihoodModel, one_intra_op_thread
 
 
 class MaskedConv2d(nn.Conv2d):
@@ -173,14 +173,14 @@ def sample_rows(
         return
     first, last = positions[0].item(), positions[-1].item()
     keep = {} if cached else None
-    # Grad mode is per thread and a server may resume this generator on another thread: no_grad goes around each
-    # stretch of work, never around a yield.
+    # Grad mode and the intra-op thread count are per thread, and a server may resume this generator on another
+    # thread: both are set around each stretch of work, never around a yield.
     if cached:
         with torch.no_grad():
             model(x, condition, keep)  # every activation before the first pixel to draw is now final
     W = x.shape[-1]
     for row_start in range(first - first % W, last + 1, W):
-        with torch.no_grad():
+        with torch.no_grad(), one_intra_op_thread():  # per-pixel slices are tiny ops: one core is faster
             for p in range(max(row_start, first), min(row_start + W, last + 1)):
                 _fill(model, x, condition, mask, uniforms, temperature, keep, *divmod(p, W))
         yield x

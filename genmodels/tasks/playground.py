@@ -10,13 +10,13 @@ import math
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..models.base import one_intra_op_thread
 from ..playground import datasets, divergences, figures, gan2d, gmm, ppca
 from ..playground.flow2d import FlowTrainer
 from .common import as_float, as_int
@@ -291,7 +291,7 @@ def gan_play(session: GANSession | None, speed: object = 200) -> Iterator[tuple]
     frame = 0
     while gan.running and time.perf_counter() - began < MAX_PLAY_SECONDS:
         start, done = time.perf_counter(), 0
-        with session.lock, _one_intra_op_thread():
+        with session.lock, one_intra_op_thread():
             while gan.running and done < most and time.perf_counter() - start < FRAME_SECONDS:
                 gan.step(1)
                 done += 1
@@ -301,18 +301,6 @@ def gan_play(session: GANSession | None, speed: object = 200) -> Iterator[tuple]
         yield (session, *gan_views(session, frame))
     gan.running = False
     yield (session, *gan_views(session))
-
-
-@contextmanager
-def _one_intra_op_thread() -> Iterator[None]:
-    """Torch on one thread for the block, in this thread only (OpenMP's setting is per thread): networks this small
-    train faster on one core than split over two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def gan_pause(session: GANSession | None) -> None:
