@@ -120,20 +120,23 @@ def translation_metrics(
 
 @torch.no_grad()
 def autoregressive_metrics(model: nn.Module, test_x: torch.Tensor, test_y: torch.Tensor, batch: int = 100) -> dict:
-    xb = data.fixed_binarization(test_x)
+    xs = data.fixed_binarization(test_x).split(batch)
 
-    def nll(condition: int | None | torch.Tensor) -> torch.Tensor:
-        out = []
-        for k, c in enumerate(xb.split(batch)):
-            cond = condition[k * batch : k * batch + len(c)] if isinstance(condition, torch.Tensor) else condition
-            if isinstance(cond, int):
-                cond = torch.full((len(c),), cond)
-            out.append(-model.log_prob(c.to(model.device), None if cond is None else cond.to(model.device)).cpu())
-        return torch.cat(out)
+    def nll(condition: torch.Tensor | None) -> torch.Tensor:
+        """−log p(x | condition) per test image; condition: labels (n,), or None."""
+        conditions = [None] * len(xs) if condition is None else condition.split(batch)
+        dev = model.device
+        return torch.cat(
+            [
+                -model.log_prob(x.to(dev), None if c is None else c.to(dev)).cpu()
+                for x, c in zip(xs, conditions, strict=True)
+            ]
+        )
 
     if not model.num_classes:
         return {"nll_nats": round(nll(None).mean().item(), 3)}
-    per_class = torch.stack([-nll(y) for y in range(model.num_classes)], 1)  # (n, classes): log p(x | y)
+    every = torch.ones(len(test_x), dtype=torch.long)
+    per_class = torch.stack([-nll(y * every) for y in range(model.num_classes)], 1)  # (n, classes): log p(x | y)
     mixture = torch.logsumexp(per_class, 1) - math.log(model.num_classes)
     return {
         "nll_nats": round(-mixture.mean().item(), 3),

@@ -108,7 +108,6 @@ class AutoregressiveModel(ImageModel, LikelihoodModel):
             return -F.binary_cross_entropy_with_logits(logits, x.to(logits.dtype), reduction="none").flatten(1).sum(1)
         return -F.cross_entropy(logits, x.long().squeeze(1), reduction="none").flatten(1).sum(1)
 
-    @torch.no_grad()
     def sample(
         self,
         n: int,
