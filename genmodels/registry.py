@@ -85,7 +85,7 @@ REGISTRY: dict[str, ModelEntry] = {
             GatedPixelCNN,
             "autoregressive",
             "Gated PixelCNN",
-            dict(channels=8, layers=2, kernel=3),
+            dict(channels=8, layers=3, kernel=3, vertical_residual=True),  # 3: a residual that is used
         ),
         _entry("pixelrnn-mnist", PixelRNN, "autoregressive", "PixelRNN (Row LSTM)", dict(channels=8, layers=1)),
         _entry(

@@ -15,6 +15,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -297,11 +298,13 @@ def train_stargan(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: in
     }
 
 
-def train_autoregressive(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> dict:
+def train_autoregressive(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int, lr: float = 1e-3
+) -> dict:
     """Maximum likelihood on fresh binarisations each epoch; keep the weights with the best held-out NLL.
 
     A class-conditional model sees its label for 90 % of the images and "no class" (−1) for the rest, so it also
-    samples unconditionally. Adam, batch 32, one-cycle schedule (5 % warm-up to 1e-3, then cosine decay); 1/16 of
+    samples unconditionally. Adam, batch 32, one-cycle schedule (5 % warm-up to `lr`, then cosine decay); 1/16 of
     the train split is held out for model selection.
     """
     g = cpu_generator(seed)
@@ -309,9 +312,9 @@ def train_autoregressive(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epo
     x_train, y_train = x[n_val:], y[n_val:]
     x_val, y_val = data.fixed_binarization(x[:n_val]), y[:n_val]
     conditional = getattr(model, "num_classes", 0) > 0
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * (len(x_train) // 32)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=steps, pct_start=0.05)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
     best, best_state, best_epoch = math.inf, None, 0
     for epoch in range(epochs):
         model.train()
@@ -415,7 +418,7 @@ TRAINERS = {
     "cyclegan-mnist": (train_cyclegan, 20),
     "stargan-mnist": (train_stargan, 15),
     "pixelcnn-mnist": (train_autoregressive, 16),
-    "gated-pixelcnn-mnist": (train_autoregressive, 8),
+    "gated-pixelcnn-mnist": (partial(train_autoregressive, lr=2e-3), 22),
     "pixelrnn-mnist": (train_autoregressive, 12),
     "vqvae-mnist": (train_vqvae, 15),
 }
@@ -423,7 +426,7 @@ TRAINERS = {
 CONFIGS = {
     "cyclegan-mnist": dict(domains=["thin", "thick"], channels=1, ngf=16, n_blocks=4, native_size=28),
     "stargan-mnist": dict(domains=["thin", "medium", "thick"], channels=1, ngf=16, n_blocks=4, native_size=28),
-    "gated-pixelcnn-mnist": dict(channels=48, layers=8, kernel=3, first_kernel=7),
+    "gated-pixelcnn-mnist": dict(channels=48, layers=8, kernel=3, first_kernel=7, vertical_residual=True),
 }
 
 

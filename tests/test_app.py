@@ -175,9 +175,12 @@ def test_browser_sample_tab(browser_page):
         image = page.locator(f"#grid-{name} img")
         expect(image).to_be_visible(timeout=60_000)
         # visible comes before loaded (the img is lazy): wait until the picture has pixels
-        page.wait_for_function("(sel) => { const img = document.querySelector(sel);"
-                               " return img && img.complete && img.naturalWidth > 100; }",
-                               arg=f"#grid-{name} img", timeout=60_000)
+        page.wait_for_function(
+            "(sel) => { const img = document.querySelector(sel);"
+            " return img && img.complete && img.naturalWidth > 100; }",
+            arg=f"#grid-{name} img",
+            timeout=60_000,
+        )
         expect(page.locator(f"#caption-{name}")).to_contain_text(" ms", timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "sample-tab.png"), full_page=True)
     # the receptive-field view: three maps; a click on a map picks that pixel
