@@ -26,7 +26,8 @@ CSS = """
 SAMPLE_HELP = """Every model draws from the **same seed**, so changing one control changes one thing.
 **Temperature** scales the spread of every latent model's prior and divides autoregressive models' logits
 (lower = cleaner, less varied). **Truncation** (GANs) redraws each latent coordinate into [−t, t]; 0 turns it off.
-**Digit** asks the class-conditional Gated PixelCNN for one digit. Autoregressive models (PixelCNN, Gated PixelCNN,
+**Digit** asks the class-conditional Gated PixelCNN for one digit; *any* draws a digit at random first, then the
+image given it (the mixture over digits its NLL badge scores). Autoregressive models (PixelCNN, Gated PixelCNN,
 PixelRNN) draw pixel by pixel in raster order, and you watch the rows fill in. The **VQ-VAE** has no Gaussian
 latent: it draws a 7×7 grid of codebook indices from its own Gated PixelCNN prior, then decodes it.
 The badge is the model's held-out score on the test split; the caption under each grid lists the digits the

@@ -52,9 +52,6 @@ def run_cli(name: str) -> dict:
     return out
 
 
-# Shipped models known to miss their issue's bar, and why (the issue stays open while one is listed).
-SHORT_OF_THE_BAR = {"gated-pixelcnn-mnist": "8 CPU epochs reach 94.4 nats; the 88 bar needs longer training"}
-
 needs_data = pytest.mark.skipif(
     not (DATA_ROOT / "MNIST" / "raw").is_dir(), reason="../shared/data not beside the checkout"
 )
@@ -102,9 +99,6 @@ def test_shipped_autoregressive_models_reach_their_nll(name, bar):
     if "nll_given_label_nats" in out:
         # knowing the digit helps, and the mixture over digits is within log 10 of it (it is a valid p(x) too)
         assert out["nll_given_label_nats"] < out["nll_nats"] < out["nll_given_label_nats"] + math.log(10) + 1e-6
-    if name in SHORT_OF_THE_BAR and out["nll_nats"] > bar:
-        pytest.xfail(SHORT_OF_THE_BAR[name])
-    assert name not in SHORT_OF_THE_BAR, "it reaches the bar now: take it out of SHORT_OF_THE_BAR"
     assert 60 < out["nll_nats"] <= bar, out  # the issue's bars on the 1,000 fixed-seed binarised test images
 
 

@@ -42,6 +42,24 @@ def test_same_seed_same_images(tiny_checkpoints):
         assert np.array_equal(x["grid"], y["grid"]) and not np.array_equal(x["grid"], z["grid"])
 
 
+def test_any_digit_draws_the_digit_first(tiny_checkpoints):
+    """ "any" samples the class-conditional model from its mixture: y ~ uniform, then x ~ p(x | y), one seed."""
+    from genmodels import hub
+    from genmodels.models.autoregressive import sample_rows
+    from genmodels.models.base import cpu_generator
+
+    model = hub.load("gated-pixelcnn-mnist")
+    *_, (_, images) = sample_task._draw(model, 6, 3, 1.0, 0.0, None)
+    g = cpu_generator(3)
+    digits = torch.randint(10, (6,), generator=g)
+    assert len(digits.unique()) > 1
+    *_, expected = sample_rows(model, 6, g, 1.0, digits)
+    assert torch.equal(images, expected)
+    *_, (_, sevens) = sample_task._draw(model, 6, 3, 1.0, 0.0, 7)
+    *_, expected = sample_rows(model, 6, cpu_generator(3), 1.0, torch.full((6,), 7))
+    assert torch.equal(sevens, expected)
+
+
 def test_missing_and_broken_checkpoints_stay_in_their_slot(tiny_checkpoints):
     (tiny_checkpoints / "dcgan-mnist" / "model.safetensors").write_bytes(b"\0" * 64)
     for f in (tiny_checkpoints / "wgan-gp-mnist").iterdir():

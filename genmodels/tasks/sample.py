@@ -100,7 +100,13 @@ def _draw(
     """(rows done, images): an autoregressive model after every row, any other model once, when done."""
     g = cpu_generator(seed)
     if isinstance(model, AutoregressiveModel):
-        condition = torch.full((n,), digit) if digit is not None and model.num_classes else None
+        condition = None
+        if model.num_classes:
+            # "any": draw the digit first, uniformly — ancestral sampling from the mixture Σ_y p(y) p(x | y) that the
+            # NLL badge scores (the "no class" token is a weaker density; it serves completions of unknown digits)
+            condition = (
+                torch.full((n,), digit) if digit is not None else torch.randint(model.num_classes, (n,), generator=g)
+            )
         yield from enumerate(sample_rows(model, n, g, temperature, condition), 1)
         return
     kwargs = {"truncation": truncation or None} if model.family == "gan" else {}
