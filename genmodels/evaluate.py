@@ -135,8 +135,10 @@ def autoregressive_metrics(model: nn.Module, test_x: torch.Tensor, test_y: torch
 
     if not model.num_classes:
         return {"nll_nats": round(nll(None).mean().item(), 3)}
-    every = torch.ones(len(test_x), dtype=torch.long)
-    per_class = torch.stack([-nll(y * every) for y in range(model.num_classes)], 1)  # (n, classes): log p(x | y)
+    n = len(test_x)
+    per_class = torch.stack(
+        [-nll(torch.full((n,), y)) for y in range(model.num_classes)], 1
+    )  # (n, classes): log p(x|y)
     mixture = torch.logsumexp(per_class, 1) - math.log(model.num_classes)
     return {
         "nll_nats": round(-mixture.mean().item(), 3),
