@@ -24,7 +24,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from genmodels import hub, registry, train  # noqa: E402
+from genmodels import hub, registry  # noqa: E402
 from genmodels.models.autoregressive import AutoregressiveModel, sample_rows  # noqa: E402
 from genmodels.models.vqvae import VQVAE  # noqa: E402
 
@@ -36,7 +36,7 @@ def load(name: str) -> tuple[AutoregressiveModel, str]:
     try:
         model, source = hub.load(name), "checkpoint"
     except ValueError:
-        model, source = entry.cls(**train.CONFIGS.get(name, {})), "trained config, fresh weights"
+        model, source = entry.cls(**entry.recipe.config), "trained config, fresh weights"
     model = model.prior if isinstance(model, VQVAE) else model
     return model.eval(), source
 

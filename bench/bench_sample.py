@@ -78,7 +78,7 @@ def main() -> None:
         "cpu": platform.processor() or platform.machine(),
         "sampling": {},
     }
-    for name in registry.generative_names():
+    for name in registry.names(samples=True):
         try:
             results["sampling"][name] = time_sampling(name, args.samples, args.repeats)
         except ValueError as exc:

@@ -176,11 +176,12 @@ def stroke_domains(x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
     The split is per class so that every domain holds every digit in the same proportion: split over all digits,
     "thin" would mostly be 1s and a translator could change the digit to change the thickness. No pairs are formed.
+    Computed on the labels' device (the images' too), and returned there.
     """
     ink = x.flatten(1).sum(1)
-    domain = torch.empty(len(x), dtype=torch.long)
+    domain = torch.empty_like(labels, dtype=torch.long)
     for c in labels.unique():
         idx = (labels == c).nonzero().squeeze(1)
         rank = ink[idx].argsort().argsort()  # 0 .. n_c − 1
-        domain[idx] = (rank * len(STROKE_DOMAINS) // len(idx)).cpu()
-    return domain.to(x.device)
+        domain[idx] = rank * len(STROKE_DOMAINS) // len(idx)
+    return domain

@@ -1,7 +1,9 @@
-"""The one catalogue of named models: name -> class, family, dataset, local folder and Hub location.
+"""The one catalogue of named models: name -> class, recipe, dataset, title, and where the weights live.
 
 Names are `<model>-<dataset>`, the same string as the folder under `checkpoints/`. Everything else (the loader, the
-trainer, the evaluator, the app's model pickers and the tests) iterates over this map, so a new model is one entry.
+trainer, the evaluator, the app's model pickers and the tests) iterates over this map and reads each entry's recipe
+(`genmodels/recipes/`), which states the family, how to train and measure the model, and what it can do. A new model
+is one entry here; a new family is also its model file and its recipe file.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from .models.pixelrnn import PixelRNN
 from .models.stargan import StarGAN
 from .models.vae import ConvVAE
 from .models.vqvae import VQVAE
+from .recipes import Recipe, autoregressive, classifier, gan, translation, vae, vqvae
 
 HUB_ORG = "genmodels"
+CLASSIFIER = "mnist-classifier"  # the yardstick: labels samples, gives the features behind the Fréchet distance
 
 
 def checkpoints_dir() -> Path:
@@ -39,13 +43,11 @@ class ModelEntry:
     Attributes:
         name: `<model>-<dataset>`; also the checkpoint folder's name.
         cls: the nn.Module + PyTorchModelHubMixin class; its constructor kwargs are its config.
-        family: "gan", "vae", "classifier", ...
-        dataset: the data it was trained on.
+        recipe: how it is trained, measured and shown, and what it can do (`genmodels/recipes/`).
         title: how the app names it.
-        tiny_config: small constructor kwargs for fast tests.
-        hub_repo, revision: where the weights live on the Hugging Face Hub.
-        generative: whether it draws samples (the Sample tab lists only these).
-        domains: for a translation model, the domains it translates between.
+        dataset: the data it was trained on.
+        featured: among the models the Sample tab shows before anyone chooses.
+        hub_repo, revision: where the weights live on the Hugging Face Hub (default: genmodels/<name>).
         hub_file, adapter: for a checkpoint in someone else's layout (one file of a plain state dict, read with
             `torch.load(weights_only=True)`), the file's name and the function that builds the model from it.
             Such models are not trained here and have no folder under `checkpoints/`.
@@ -53,84 +55,64 @@ class ModelEntry:
 
     name: str
     cls: type[nn.Module]
-    family: str
-    dataset: str
+    recipe: Recipe
     title: str
-    tiny_config: dict
+    dataset: str = "mnist"
+    featured: bool = False
     hub_repo: str = ""
     revision: str = "main"
-    generative: bool = True
-    domains: tuple[str, ...] = ()
     hub_file: str = ""
     adapter: Callable[[Mapping[str, Any]], nn.Module] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.hub_repo:
+            object.__setattr__(self, "hub_repo", f"{HUB_ORG}/{self.name}")
+
+    @property
+    def family(self) -> str:
+        return self.recipe.family
+
+    @property
+    def tiny_config(self) -> dict:
+        return self.recipe.tiny_config
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """For a translation model, the domains it translates between."""
+        return tuple(self.recipe.config.get("domains", ()))
+
+    @property
+    def trainable(self) -> bool:
+        """Trained by this project's code (a foreign checkpoint is not)."""
+        return self.recipe.train is not None and not self.hub_file
 
     @property
     def local_dir(self) -> Path:
         return checkpoints_dir() / self.name
 
 
-def _entry(name: str, cls: type[nn.Module], family: str, title: str, tiny: dict, **kw) -> ModelEntry:
-    return ModelEntry(name, cls, family, "mnist", title, tiny, hub_repo=f"{HUB_ORG}/{name}", **kw)
-
-
 REGISTRY: dict[str, ModelEntry] = {
     e.name: e
     for e in (
-        _entry("dcgan-mnist", GANGenerator, "gan", "DCGAN", dict(latent_dim=8, width=4)),
-        _entry("wgan-gp-mnist", GANGenerator, "gan", "WGAN-GP", dict(latent_dim=8, width=4)),
-        _entry("vae-mnist", ConvVAE, "vae", "VAE", dict(latent_dim=4, width=4, hidden=16)),
-        _entry("pixelcnn-mnist", PixelCNN, "autoregressive", "PixelCNN", dict(channels=8, layers=2)),
-        _entry(
-            "gated-pixelcnn-mnist",
-            GatedPixelCNN,
-            "autoregressive",
-            "Gated PixelCNN",
-            dict(channels=8, layers=3, kernel=3, vertical_residual=True),  # 3: a residual that is used
+        ModelEntry("dcgan-mnist", GANGenerator, gan.DCGAN, "DCGAN", featured=True),
+        ModelEntry("wgan-gp-mnist", GANGenerator, gan.WGAN_GP, "WGAN-GP", featured=True),
+        ModelEntry("vae-mnist", ConvVAE, vae.VAE, "VAE", featured=True),
+        ModelEntry("pixelcnn-mnist", PixelCNN, autoregressive.PIXELCNN, "PixelCNN"),
+        ModelEntry(
+            "gated-pixelcnn-mnist", GatedPixelCNN, autoregressive.GATED_PIXELCNN, "Gated PixelCNN", featured=True
         ),
-        _entry("pixelrnn-mnist", PixelRNN, "autoregressive", "PixelRNN (Row LSTM)", dict(channels=8, layers=1)),
-        _entry(
-            "vqvae-mnist",
-            VQVAE,
-            "vqvae",
-            "VQ-VAE + PixelCNN prior",
-            dict(codes=8, code_dim=4, width=4, prior_channels=8, prior_layers=2),
-        ),
-        _entry(
-            "mnist-classifier",
-            MNISTClassifier,
-            "classifier",
-            "Classifier",
-            dict(width=4, feature_dim=8),
-            generative=False,
-        ),
-        _entry(
-            "cyclegan-mnist",
-            CycleGAN,
-            "translation",
-            "CycleGAN · thin ↔ thick digits (bundled)",
-            dict(domains=["thin", "thick"], channels=1, ngf=4, n_blocks=1, native_size=28),
-            generative=False,
-            domains=("thin", "thick"),
-        ),
-        _entry(
-            "stargan-mnist",
-            StarGAN,
-            "translation",
-            "StarGAN · thin / medium / thick digits (bundled)",
-            dict(domains=["thin", "medium", "thick"], channels=1, ngf=4, n_blocks=1, native_size=28),
-            generative=False,
-            domains=("thin", "medium", "thick"),
-        ),
+        ModelEntry("pixelrnn-mnist", PixelRNN, autoregressive.PIXELRNN, "PixelRNN (Row LSTM)"),
+        ModelEntry("vqvae-mnist", VQVAE, vqvae.VQVAE, "VQ-VAE + PixelCNN prior", featured=True),
+        ModelEntry(CLASSIFIER, MNISTClassifier, classifier.CLASSIFIER, "Classifier"),
+        ModelEntry("cyclegan-mnist", CycleGAN, translation.CYCLEGAN, "CycleGAN · thin ↔ thick digits (bundled)"),
+        ModelEntry("stargan-mnist", StarGAN, translation.STARGAN, "StarGAN · thin / medium / thick digits (bundled)"),
         ModelEntry(
             "cyclegan-horse2zebra",
             CycleGAN,
-            "translation",
-            "horse2zebra",
+            translation.HORSE2ZEBRA,
             "CycleGAN · horse ↔ zebra (Hub)",
-            dict(domains=["horse", "zebra"], channels=3, ngf=4, n_blocks=1),
+            dataset="horse2zebra",
             hub_repo="tmabraham/horse2zebra_cyclegan",
-            generative=False,
-            domains=("horse", "zebra"),
             hub_file="pytorch_model.bin",
             adapter=CycleGAN.from_tmabraham,
         ),
@@ -145,9 +127,14 @@ def get(name: str) -> ModelEntry:
     return REGISTRY[name]
 
 
-def translation_names() -> list[str]:
-    return [name for name, entry in REGISTRY.items() if entry.family == "translation"]
+def names(**capabilities: bool | str) -> list[str]:
+    """Registry names whose recipe has every given capability, in catalogue order: `names(samples=True)`."""
+    return [
+        name
+        for name, entry in REGISTRY.items()
+        if all(getattr(entry.recipe, key) == value for key, value in capabilities.items())
+    ]
 
 
-def generative_names() -> list[str]:
-    return [name for name, entry in REGISTRY.items() if entry.generative]
+def trainable_names() -> list[str]:
+    return [name for name, entry in REGISTRY.items() if entry.trainable]

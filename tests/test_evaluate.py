@@ -10,26 +10,27 @@ import sys
 import pytest
 import torch
 
-from genmodels import evaluate, registry
+from genmodels import registry
+from genmodels.recipes.common import class_histogram, frechet_distance
 
 from .conftest import DATA_ROOT, REPO, subprocess_env
 
 
 def test_frechet_distance_closed_forms():
     a = torch.randn(4000, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    assert evaluate.frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    assert frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
     shift = torch.tensor([1.0, 2.0, 0, 0, 0, 0], dtype=torch.float64)
-    assert evaluate.frechet_distance(a, a + shift) == pytest.approx(5.0, abs=1e-6)  # only the mean term
+    assert frechet_distance(a, a + shift) == pytest.approx(5.0, abs=1e-6)  # only the mean term
     # b = 2a: ‖μa − 2μa‖² + tr(Σa + 4Σa − 2·2Σa) = ‖μa‖² + tr Σa
     expected = a.mean(0).pow(2).sum() + torch.cov(a.T).trace()
-    assert evaluate.frechet_distance(a, 2 * a) == pytest.approx(expected.item(), rel=1e-9)
+    assert frechet_distance(a, 2 * a) == pytest.approx(expected.item(), rel=1e-9)
     b = torch.randn(4000, 6, generator=torch.Generator().manual_seed(1))
-    assert evaluate.frechet_distance(a, b) == pytest.approx(evaluate.frechet_distance(b, a), rel=1e-6)
+    assert frechet_distance(a, b) == pytest.approx(frechet_distance(b, a), rel=1e-6)
 
 
 def test_class_histogram():
     probs = torch.eye(10)[torch.tensor([0, 0, 3, 9])]
-    hist = evaluate.class_histogram(probs)
+    hist = class_histogram(probs)
     assert hist[0] == 0.5 and hist[3] == 0.25 and hist[9] == 0.25 and sum(hist) == pytest.approx(1)
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 import torch
 
 from genmodels import registry
+from genmodels.models.autoregressive import AutoregressiveModel
 from genmodels.models.base import LatentModel, LikelihoodModel, cpu_generator, standard_normal
 
 ENTRIES = list(registry.REGISTRY.values())
-GENERATIVE = [e for e in ENTRIES if e.generative]
+GENERATIVE = [e for e in ENTRIES if e.recipe.samples]
 
 
 def tiny(entry: registry.ModelEntry) -> torch.nn.Module:
@@ -58,9 +61,9 @@ def test_save_load_round_trip(entry, tmp_path):
     model.save_pretrained(tmp_path)
     loaded = entry.cls.from_pretrained(tmp_path, strict=True).eval()
     x = torch.rand(2, 1, 28, 28)
-    if entry.generative:
+    if entry.recipe.samples:
         assert torch.equal(model.sample(2, cpu_generator(1)), loaded.sample(2, cpu_generator(1)))
-    elif entry.family == "translation":
+    elif entry.recipe.translates:
         a, b = model.domains[0], model.domains[-1]
         x = torch.rand(2, model.channels, 28, 28)
         assert torch.equal(model.translate(x, a, b), loaded.translate(x, a, b))
@@ -70,13 +73,32 @@ def test_save_load_round_trip(entry, tmp_path):
     assert {k: loaded._hub_mixin_config[k] for k in entry.tiny_config} == entry.tiny_config
 
 
-@pytest.mark.parametrize("entry", [e for e in ENTRIES if issubclass(e.cls, LikelihoodModel)], ids=lambda e: e.name)
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e.name)
+def test_declared_capabilities_match_the_model(entry):
+    """What a recipe declares is what the model does: the app reads the declaration and never probes the model."""
+    recipe, model = entry.recipe, tiny(entry)
+    assert entry.family == recipe.family and not hasattr(type(model), "family"), "the family is stated once"
+    assert recipe.samples == hasattr(model, "sample")
+    assert bool(recipe.likelihood) == isinstance(model, LikelihoodModel)
+    assert recipe.likelihood in ("", "exact", "bound")
+    assert recipe.autoregressive == isinstance(model, AutoregressiveModel)
+    assert recipe.conditional == (recipe.autoregressive and model.num_classes > 0)
+    assert recipe.encodes == (hasattr(model, "encode") and type(model).encode is not LatentModel.encode)
+    assert recipe.translates == (hasattr(model, "translate") and bool(entry.domains))
+    if recipe.truncation:
+        assert "truncation" in inspect.signature(model.sample).parameters
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.recipe.likelihood], ids=lambda e: e.name)
 def test_likelihood_contract(entry):
+    """One signature for every model: log_prob(x, *, condition=None) -> (n,) nats."""
     model = tiny(entry)
     x = (torch.rand(4, 1, 28, 28) > 0.5).float()
-    log_p = model.log_prob(x, cpu_generator(0)) if entry.family == "vae" else model.log_prob(x)
+    condition = torch.tensor([0, 3, -1, 9]) if entry.recipe.conditional else None
+    log_p = model.log_prob(x, condition=condition)
     assert log_p.shape == (4,) and torch.isfinite(log_p).all()
     assert (log_p <= 0).all(), "binary data: a log-likelihood bound is at most 0"
+    assert inspect.signature(model.log_prob).parameters["condition"].kind is inspect.Parameter.KEYWORD_ONLY
 
 
 def test_iwae_bound_is_tighter_than_elbo():
@@ -84,7 +106,7 @@ def test_iwae_bound_is_tighter_than_elbo():
     model = tiny(entry)
     x = (torch.rand(8, 1, 28, 28) > 0.5).float()
     with torch.no_grad():
-        elbo = torch.stack([model.log_prob(x, cpu_generator(s)) for s in range(20)]).mean(0)
+        elbo = torch.stack([model.log_prob(x, generator=cpu_generator(s)) for s in range(20)]).mean(0)
         iwae = model.iwae_bound(x, 50, cpu_generator(0))
     assert (iwae > elbo).float().mean() >= 0.75
 

@@ -49,13 +49,13 @@ def test_any_digit_draws_the_digit_first(tiny_checkpoints):
     from genmodels.models.base import cpu_generator
 
     model = hub.load("gated-pixelcnn-mnist")
-    *_, (_, images) = sample_task._draw(model, 6, 3, 1.0, 0.0, None)
+    *_, (_, images) = sample_task._draw("gated-pixelcnn-mnist", model, 6, 3, 1.0, 0.0, None)
     g = cpu_generator(3)
     digits = torch.randint(10, (6,), generator=g)
     assert len(digits.unique()) > 1
     *_, expected = sample_rows(model, 6, g, 1.0, digits)
     assert torch.equal(images, expected)
-    *_, (_, sevens) = sample_task._draw(model, 6, 3, 1.0, 0.0, 7)
+    *_, (_, sevens) = sample_task._draw("gated-pixelcnn-mnist", model, 6, 3, 1.0, 0.0, 7)
     *_, expected = sample_rows(model, 6, cpu_generator(3), 1.0, torch.full((6,), 7))
     assert torch.equal(sevens, expected)
 

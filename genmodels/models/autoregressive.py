@@ -88,7 +88,6 @@ class AutoregressiveModel(ImageModel, LikelihoodModel):
     Subclasses set `image_shape`, `categories` and, when class-conditional, `num_classes`.
     """
 
-    family = "autoregressive"
     categories: int = 1
     num_classes: int = 0
 
@@ -101,7 +100,7 @@ class AutoregressiveModel(ImageModel, LikelihoodModel):
     def put(self, keep: dict, i: int, j: int, value: torch.Tensor) -> None:
         raise NotImplementedError
 
-    def log_prob(self, x: torch.Tensor, condition: torch.Tensor | None = None) -> torch.Tensor:
+    def log_prob(self, x: torch.Tensor, *, condition: torch.Tensor | None = None) -> torch.Tensor:
         """log p(x | condition) in nats, (n,): exact, one forward pass."""
         logits = self(x, condition)
         if self.categories == 1:

@@ -10,7 +10,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .gan import HUB_KWARGS
+from .base import HUB_KWARGS
 
 
 class MNISTClassifier(nn.Module, PyTorchModelHubMixin, **HUB_KWARGS):
@@ -18,8 +18,6 @@ class MNISTClassifier(nn.Module, PyTorchModelHubMixin, **HUB_KWARGS):
 
     x ─ Conv Conv ─ pool ─ (w, 14, 14) ─ Conv Conv ─ pool ─ (2w, 7, 7) ─ Linear ─ features (d) ─ Linear ─ logits
     """
-
-    family = "classifier"
 
     def __init__(self, width: int = 32, feature_dim: int = 128, num_classes: int = 10):
         super().__init__()

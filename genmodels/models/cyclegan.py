@@ -127,8 +127,6 @@ class CycleGAN(nn.Module, PyTorchModelHubMixin):
     `translate(x, source, target)` with x in [0, 1].
     """
 
-    family = "cyclegan"
-
     def __init__(
         self,
         domains: tuple[str, str] = ("horse", "zebra"),

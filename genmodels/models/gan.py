@@ -15,9 +15,7 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import LatentModel
-
-HUB_KWARGS = dict(library_name="genmodels", repo_url="https://github.com/genmodels/genmodels", tags=["genmodels"])
+from .base import HUB_KWARGS, LatentModel
 
 
 class GANGenerator(LatentModel, PyTorchModelHubMixin, **HUB_KWARGS):
@@ -25,8 +23,6 @@ class GANGenerator(LatentModel, PyTorchModelHubMixin, **HUB_KWARGS):
 
     z ─ Linear ─ (2w, 7, 7) ─ BN ReLU ─ ConvT ─ (w, 14, 14) ─ BN ReLU ─ ConvT ─ (C, 28, 28) ─ tanh
     """
-
-    family = "gan"
 
     def __init__(self, latent_dim: int = 64, width: int = 64, channels: int = 1):
         super().__init__()

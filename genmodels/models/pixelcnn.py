@@ -17,7 +17,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from .autoregressive import AutoregressiveModel, MaskedConv2d, pointwise
-from .gan import HUB_KWARGS
+from .base import HUB_KWARGS
 
 
 class PixelCNN(AutoregressiveModel, PyTorchModelHubMixin, **HUB_KWARGS):

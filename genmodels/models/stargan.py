@@ -29,8 +29,6 @@ from .cyclegan import ResnetGenerator
 class StarGAN(nn.Module, PyTorchModelHubMixin):
     """The translation contract (see `cyclegan.CycleGAN`), for any ordered pair of `domains`."""
 
-    family = "stargan"
-
     def __init__(
         self,
         domains: tuple[str, ...] = ("thin", "medium", "thick"),

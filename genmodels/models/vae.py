@@ -17,8 +17,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import LatentModel, LikelihoodModel, standard_normal
-from .gan import HUB_KWARGS
+from .base import HUB_KWARGS, LatentModel, LikelihoodModel, standard_normal
 
 
 class ConvVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
@@ -27,8 +26,6 @@ class ConvVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
     encoder: x ─ Conv ─ (w, 14, 14) ─ Conv ─ (2w, 7, 7) ─ MLP ─ (μ, log σ²)
     decoder: z ─ MLP ─ (2w, 7, 7) ─ ConvT ─ (w, 14, 14) ─ ConvT ─ logits (1, 28, 28)
     """
-
-    family = "vae"
 
     def __init__(self, latent_dim: int = 16, width: int = 32, hidden: int = 256):
         super().__init__()
@@ -63,7 +60,8 @@ class ConvVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
         """The posterior mean μ(x), the usual point estimate of z."""
         return self.posterior(x)[0]
 
-    def decoder_logits(self, z: torch.Tensor) -> torch.Tensor:
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """The Bernoulli logits (n, 1, 28, 28) of p(x | z)."""
         return self.decoder(z)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
@@ -92,8 +90,10 @@ class ConvVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(1)
         return recon, kl
 
-    def log_prob(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """The ELBO in nats per image, (n,): a lower bound on log p(x)."""
+    def log_prob(
+        self, x: torch.Tensor, *, condition: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """The ELBO in nats per image, (n,): a lower bound on log p(x), from one draw of z (from `generator`)."""
         recon, kl = self.elbo_terms(x, generator)
         return recon - kl
 

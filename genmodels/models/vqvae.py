@@ -21,8 +21,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import LatentModel, LikelihoodModel
-from .gan import HUB_KWARGS
+from .base import HUB_KWARGS, LatentModel, LikelihoodModel
 from .gated_pixelcnn import GatedPixelCNN
 
 
@@ -33,7 +32,14 @@ class VectorQuantizer(nn.Module):
         super().__init__()
         self.beta = beta
         self.codebook = nn.Embedding(codes, dim)
-        self.codebook.weight.data.uniform_(-1 / codes, 1 / codes)
+        self.seeded_init(None)
+
+    def seeded_init(self, generator: torch.Generator | None) -> None:
+        """Codebook entries ~ U(±1/codes) (see `base.init_parameters`)."""
+        with torch.no_grad():
+            self.codebook.weight.uniform_(
+                -1 / self.codebook.num_embeddings, 1 / self.codebook.num_embeddings, generator=generator
+            )
 
     def indices(self, z_e: torch.Tensor) -> torch.Tensor:
         flat = z_e.permute(0, 2, 3, 1)  # (n, h, w, D)
@@ -60,8 +66,6 @@ class VQVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
     encoder: x ─ Conv s2 ─ (w, 14, 14) ─ Conv s2 ─ (2w, 7, 7) ─ ResBlock ─ 1×1 ─ z_e (D, 7, 7)
     decoder: z_q ─ 3×3 ─ (2w, 7, 7) ─ ResBlock ─ ConvT ─ (w, 14, 14) ─ ConvT ─ logits (1, 28, 28)
     """
-
-    family = "vqvae"
 
     def __init__(
         self,
@@ -115,7 +119,7 @@ class VQVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
         logits = self.decode_logits(self.encode(x))
         return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+    def log_prob(self, x: torch.Tensor, *, condition: torch.Tensor | None = None) -> torch.Tensor:
         """log p(x | z(x)) + log p(z(x)) ≤ log p(x), (n,)."""
         return -self.recon_bce(x) + self.prior.log_prob(self.encode(x))
 

@@ -3,17 +3,18 @@ arXiv:1605.08803).
 
 Each coupling keeps one coordinate x_a and transforms the other: x_b' = x_b · exp(s(x_a)) + t(x_a), so the Jacobian
 is triangular and log|det| = s(x_a). Layers alternate which coordinate they keep.
-log p(x) = log N(f(x); 0, I) + Σ log|det ∂f/∂x| with f the data → latent map (`forward`).
+log p(x) = log N(f(x); 0, I) + Σ log|det ∂f/∂x| with f the data → latent map (`forward`): the project's flow
+contract (`models.base.Flow`), which the image flows keep too.
 
 NOTE: s is squashed by a scaled tanh (|s| ≤ 2) for stability, a common choice the paper does not use.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
+
+from ..models.base import Flow, init_parameters
 
 
 class AffineCoupling(nn.Module):
@@ -23,8 +24,17 @@ class AffineCoupling(nn.Module):
         self.net = nn.Sequential(
             nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, 2)
         )
-        nn.init.zeros_(self.net[-1].weight)  # start as the identity map
+        self.start_as_identity()
+
+    def start_as_identity(self) -> None:
+        """s = t = 0: the layer starts as the identity map."""
+        nn.init.zeros_(self.net[-1].weight)
         nn.init.zeros_(self.net[-1].bias)
+
+    def seeded_init(self, generator: torch.Generator) -> None:
+        """`base.init_parameters` for the hidden layers, then the identity start."""
+        init_parameters(self.net, generator)
+        self.start_as_identity()
 
     def _st(self, x_keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         s, t = self.net(x_keep).chunk(2, dim=1)
@@ -44,8 +54,10 @@ class AffineCoupling(nn.Module):
         return torch.cat([a, b], 1) if self.keep == 0 else torch.cat([b, a], 1)
 
 
-class RealNVP2D(nn.Module):
+class RealNVP2D(Flow):
     """Data x (n, 2) ⇄ latent z (n, 2) through `layers` alternating affine couplings."""
+
+    latent_shape = (2,)
 
     def __init__(self, layers: int = 8, hidden: int = 64):
         super().__init__()
@@ -64,24 +76,15 @@ class RealNVP2D(nn.Module):
             z = layer.inverse(z)
         return z
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        z, log_det = self(x)
-        return -0.5 * (z**2).sum(1) - math.log(2 * math.pi) + log_det
-
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        return self.inverse(torch.randn(n, 2, generator=generator))
-
 
 class FlowTrainer:
     """Holds a flow, its optimiser and the data; `step(k)` takes k Adam steps on minibatches."""
 
     def __init__(self, data: torch.Tensor, seed: int = 0, layers: int = 8, hidden: int = 64, lr: float = 1e-3):
-        torch.manual_seed(seed)
         self.data = data.float()
-        self.flow = RealNVP2D(layers, hidden)
+        self.g = torch.Generator().manual_seed(seed)  # initial weights and minibatches: never torch's global state
+        self.flow = init_parameters(RealNVP2D(layers, hidden), self.g)
         self.opt = torch.optim.Adam(self.flow.parameters(), lr=lr)
-        self.g = torch.Generator().manual_seed(seed)
         self.steps = 0
         self.history: list[tuple[int, float]] = []  # (step, mean log-likelihood of (up to 2,000 of) the data)
 

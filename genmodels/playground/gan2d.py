@@ -19,9 +19,10 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from .. import losses
+from ..models.base import init_parameters
 from . import divergences
 
 LOSSES = ("minimax", "non-saturating", "wgan", "wgan-gp")
@@ -52,10 +53,9 @@ class GAN2D:
     ):
         if loss not in LOSSES:
             raise ValueError(f"Loss must be one of {', '.join(LOSSES)}, got {loss!r}.")
-        torch.manual_seed(seed)
         self.sampler, self.loss, self.batch = sampler, loss, batch
-        self.G, self.D = mlp(2, 2, hidden), mlp(2, 1, hidden)
-        self.g = torch.Generator().manual_seed(seed)
+        self.g = torch.Generator().manual_seed(seed)  # initial weights and every draw: never torch's global state
+        self.G, self.D = init_parameters(mlp(2, 2, hidden), self.g), init_parameters(mlp(2, 1, hidden), self.g)
         self.critic_steps = 5 if loss in ("wgan", "wgan-gp") else 1
         self.clip, self.gp_weight = 0.1, 0.1
         if loss == "wgan":
@@ -88,23 +88,15 @@ class GAN2D:
         scores = self.D(torch.cat([real, fake])).squeeze(1)
         d_real, d_fake = scores[:n], scores[n:]
         if not self.is_wasserstein:
-            # −[log D(x) + log(1 − D(G(z)))] with D = sigmoid(logit)
-            return F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
-        loss = d_fake.mean() - d_real.mean()
+            return losses.discriminator_loss(d_real, d_fake)
+        loss = losses.critic_loss(d_real, d_fake)
         if self.loss == "wgan-gp":
-            eps = torch.rand(n, 1, generator=self.g)
-            between = (eps * real + (1 - eps) * fake).requires_grad_(True)
-            (grad,) = torch.autograd.grad(self.D(between).sum(), between, create_graph=True)
-            loss = loss + self.gp_weight * (grad.norm(dim=1) - 1).pow(2).mean()
+            loss = loss + self.gp_weight * losses.gradient_penalty(self.D, real, fake, self.g)
         return loss
 
     def _g_loss(self, fake: torch.Tensor) -> torch.Tensor:
-        d_fake = self.D(fake).squeeze(1)
-        if self.loss == "minimax":
-            return -F.softplus(d_fake).mean()  # minimise log(1 − D) = −softplus(logit)
-        if self.loss == "non-saturating":
-            return F.softplus(-d_fake).mean()  # minimise −log D
-        return -d_fake.mean()
+        kind = "wasserstein" if self.is_wasserstein else self.loss
+        return losses.generator_loss(self.D(fake).squeeze(1), kind)
 
     def step(self, k: int = 1) -> None:
         """k discriminator/critic updates, with a generator update after every `critic_steps` of them."""

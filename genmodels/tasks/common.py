@@ -8,6 +8,8 @@ from numbers import Real
 import numpy as np
 import torch
 
+MAX_SEED = 2**31 - 1  # seeds a user can type: what every browser and client can send as a whole number
+
 
 def as_int(value: object, what: str, lo: int, hi: int) -> int:
     """`value` as an int in [lo, hi]; accepts ints, integral floats and digit strings, else a ValueError."""
@@ -22,6 +24,11 @@ def as_int(value: object, what: str, lo: int, hi: int) -> int:
     if not lo <= int(number) <= hi:
         raise ValueError(f"{what} must be from {lo} to {hi}, got {int(number)}.")
     return int(number)
+
+
+def as_seed(value: object) -> int:
+    """`value` as a seed, 0..MAX_SEED (see `as_int`)."""
+    return as_int(value, "Seed", 0, MAX_SEED)
 
 
 def as_float(value: object, what: str, lo: float, hi: float) -> float:

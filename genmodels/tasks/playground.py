@@ -19,9 +19,11 @@ import torch
 from ..models.base import one_intra_op_thread
 from ..playground import datasets, divergences, figures, gan2d, gmm, ppca
 from ..playground.flow2d import FlowTrainer
-from .common import as_float, as_int
+from .common import as_float, as_int, as_seed
 
 SOURCES = ("preset", "drawing", "csv")
+PRESETS = tuple(datasets.PRESETS)  # the data sets a user can pick
+LOSSES = gan2d.LOSSES  # the GAN lab's losses
 MAX_PLAY_SECONDS = 120.0
 FRAME_SECONDS = 0.16  # training time per figure update; with ~20 ms of drawing, ~5.5 updates a second
 
@@ -52,7 +54,7 @@ def make_data(
     if source not in SOURCES:
         raise ValueError(f"Data source must be one of {', '.join(SOURCES)}, got {source!r}.")
     n = as_int(n, "Number of points", 50, datasets.MAX_POINTS)
-    seed = as_int(seed, "Seed", 0, 2**31 - 1)
+    seed = as_seed(seed)
     if source == "preset":
         data = Data(datasets.preset(preset, n, seed), f"{preset}: {n} points, seed {seed}", preset)
     elif source == "drawing":
@@ -93,7 +95,7 @@ def gmm_start(data: Data | None, k: object = 8, init: str = "kmeans++", seed: ob
     data = _need(data)
     x = data.points.double().numpy()
     k = as_int(k, "K", 1, 20)
-    session = GMMSession(gmm.init(x, k, init, as_int(seed, "Seed", 0, 2**31 - 1)))
+    session = GMMSession(gmm.init(x, k, init, as_seed(seed)))
     return (session, *gmm_views(data, session))
 
 
@@ -138,7 +140,7 @@ def gmm_views(data: Data, session: GMMSession) -> tuple:
 def gmm_bic(data: Data | None, max_k: object = 10, init: str = "kmeans++", seed: object = 0) -> tuple:
     data = _need(data)
     x = data.points.double().numpy()
-    curve = gmm.bic_curve(x, range(1, as_int(max_k, "Largest K", 1, 15) + 1), init, as_int(seed, "Seed", 0, 2**31 - 1))
+    curve = gmm.bic_curve(x, range(1, as_int(max_k, "Largest K", 1, 15) + 1), init, as_seed(seed))
     return figures.bic_figure(curve), {"bic": dict(curve), "best_k": min(curve, key=lambda kv: kv[1])[0]}
 
 
@@ -149,7 +151,7 @@ def ppca_view(data: Data | None, seed: object = 0) -> tuple:
     data = _need(data)
     x = data.points.double().numpy()
     closed = ppca.fit_closed_form(x)
-    em, history = ppca.fit_em(x, seed=as_int(seed, "Seed", 0, 2**31 - 1))
+    em, history = ppca.fit_em(x, seed=as_seed(seed))
     _, direction, eigenvalues = ppca.pca(x)
     info = {
         "closed_form": {"W": closed.W.ravel().tolist(), "sigma2": closed.sigma2},
@@ -169,7 +171,7 @@ def ppca_view(data: Data | None, seed: object = 0) -> tuple:
 
 
 def flow_start(data: Data | None, seed: object = 0, layers: object = 8) -> tuple:
-    trainer = FlowTrainer(_need(data).points, as_int(seed, "Seed", 0, 2**31 - 1), as_int(layers, "Layers", 2, 16))
+    trainer = FlowTrainer(_need(data).points, as_seed(seed), as_int(layers, "Layers", 2, 16))
     trainer.step(0)
     return (trainer, *flow_views(trainer))
 
@@ -212,7 +214,7 @@ class GANSession:
 
 def gan_start(data: Data | None, loss: str = "wgan-gp", seed: object = 0) -> tuple:
     data = _need(data)
-    session = GANSession(gan2d.GAN2D(data.sampler, loss, as_int(seed, "Seed", 0, 2**31 - 1)), data)
+    session = GANSession(gan2d.GAN2D(data.sampler, loss, as_seed(seed)), data)
     return (session, *gan_views(session))
 
 

@@ -14,12 +14,17 @@ from .. import hub, registry
 from ..models.autoregressive import receptive_field
 from .common import as_int
 
-MODELS = ("pixelcnn-mnist", "gated-pixelcnn-mnist", "pixelrnn-mnist")
-SCALE = 8
+MODELS = tuple(registry.names(autoregressive=True))  # every model the shared raster-order sampler draws
+SCALE = 8  # each pixel of a map is drawn SCALE × SCALE
 SEEN_LOW, SEEN_HIGH = np.array([200, 225, 255]), np.array([20, 70, 200])  # weak → strong dependence: pale → deep blue
 BLIND = np.array([255, 170, 60])  # earlier in raster order, yet no influence
 LATER = np.array([60, 60, 60])  # the pixel itself and everything after it: must not be seen
 TARGET = np.array([230, 30, 30])
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """(title, name) of every model the receptive-field view shows."""
+    return [(registry.get(name).title, name) for name in MODELS]
 
 
 def picture(grad: torch.Tensor, i: int, j: int) -> tuple[np.ndarray, dict]:

@@ -18,46 +18,38 @@ import numpy as np
 import torch
 
 from .. import data, hub, registry
-from ..models.autoregressive import AutoregressiveModel, sample_rows
+from ..models.autoregressive import sample_rows
 from ..models.base import cpu_generator
-from ..models.classifier import MNISTClassifier
-from .common import as_float, as_int, image_grid
+from .common import as_float, as_int, as_seed, image_grid
 
 log = logging.getLogger(__name__)
 
 MAX_SAMPLES = 64
-MAX_SEED = 2**31 - 1
 STREAM_EVERY_ROWS = 4
 _train_images: torch.Tensor | None = None
 _train_lock = threading.Lock()
 
 
-# The Sample tab's first view: one model per family (the other autoregressive models are a tick away).
-DEFAULT_MODELS = ["dcgan-mnist", "wgan-gp-mnist", "vae-mnist", "vqvae-mnist", "gated-pixelcnn-mnist"]
+# The Sample tab's first view: the registry's featured models (the others are a tick away).
+DEFAULT_MODELS = [name for name in registry.names(samples=True) if registry.get(name).featured]
 
 
 def sampleable_models() -> list[str]:
-    return registry.generative_names()
+    return registry.names(samples=True)
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """(title, name) of every model the Sample tab offers."""
+    return [(registry.get(name).title, name) for name in sampleable_models()]
 
 
 def badge(name: str) -> str:
-    """The model's held-out metric from its checkpoint's metrics.json (written by `genmodels.evaluate --card`)."""
-    path = registry.get(name).local_dir / "metrics.json"
+    """The model's held-out score, as its recipe words it, from the checkpoint's metrics.json (`evaluate --card`)."""
+    entry = registry.get(name)
+    path = entry.local_dir / "metrics.json"
     if not path.is_file():
         return "no held-out metrics yet"
-    m = json.loads(path.read_text())
-    if "nll_given_label_nats" in m:
-        return f"NLL {m['nll_nats']:.1f} nats (exact, test) · given the digit {m['nll_given_label_nats']:.1f}"
-    if "nll_nats" in m:
-        return f"NLL {m['nll_nats']:.1f} nats (exact, test)"
-    if "nll_bound_nats" in m:
-        parts = f"recon {m['recon_bce_nats']:.1f} + prior {m['prior_nll_nats']:.1f}"
-        return f"NLL ≤ {m['nll_bound_nats']:.1f} nats ({parts}, test)"
-    if "iwae_nats" in m:
-        return f"NLL ≤ {m['iwae_nats']:.1f} nats (IWAE, test) · −ELBO {m['elbo_nats']:.1f}"
-    if "fd" in m:
-        return f"FD {m['fd']:.2f} (classifier features, test)"
-    return ", ".join(f"{k} {v}" for k, v in m.items() if isinstance(v, float))
+    return entry.recipe.badge(json.loads(path.read_text()))
 
 
 def training_images() -> torch.Tensor:
@@ -86,7 +78,7 @@ def pair_grid(samples: torch.Tensor, nearest: torch.Tensor) -> np.ndarray:
 
 def _labels(images: torch.Tensor) -> list[int] | None:
     try:
-        classifier: MNISTClassifier = hub.cached("mnist-classifier")
+        classifier = hub.cached(registry.CLASSIFIER)
     except ValueError as exc:
         log.warning("no classifier for labels: %s", exc)
         return None
@@ -95,13 +87,14 @@ def _labels(images: torch.Tensor) -> list[int] | None:
 
 
 def _draw(
-    model: torch.nn.Module, n: int, seed: int, temperature: float, truncation: float, digit: int | None
+    name: str, model: torch.nn.Module, n: int, seed: int, temperature: float, truncation: float, digit: int | None
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """(rows done, images): an autoregressive model after every row, any other model once, when done."""
+    recipe = registry.get(name).recipe
     g = cpu_generator(seed)
-    if isinstance(model, AutoregressiveModel):
+    if recipe.autoregressive:
         condition = None
-        if model.num_classes:
+        if recipe.conditional:
             # "any": draw the digit first, uniformly — ancestral sampling from the mixture Σ_y p(y) p(x | y) that the
             # NLL badge scores (the "no class" token is a weaker density; it serves completions of unknown digits)
             condition = (
@@ -109,7 +102,7 @@ def _draw(
             )
         yield from enumerate(sample_rows(model, n, g, temperature, condition), 1)
         return
-    kwargs = {"truncation": truncation or None} if model.family == "gan" else {}
+    kwargs = {"truncation": truncation or None} if recipe.truncation else {}
     yield model.image_shape[1], model.sample(n, g, temperature=temperature, **kwargs)
 
 
@@ -123,7 +116,7 @@ def sample_one(
         start = time.perf_counter()
         model = hub.cached(name)
         result["load_s"] = round(time.perf_counter() - start, 3)
-        height, work, steps = model.image_shape[1], 0.0, _draw(model, n, seed, temperature, truncation, digit)
+        height, work, steps = model.image_shape[1], 0.0, _draw(name, model, n, seed, temperature, truncation, digit)
         while True:
             start = time.perf_counter()
             rows, images = next(steps, (None, None))
@@ -166,7 +159,7 @@ def sample_stream(
     Args:
         models: registry names (see `sampleable_models`).
         n: images per model, 1..MAX_SAMPLES.
-        seed: 0..MAX_SEED; the same seed gives the same images.
+        seed: 0..common.MAX_SEED; the same seed gives the same images.
         temperature: (0, 2]; 1 is the trained model. Latent models scale their prior's standard deviation;
             autoregressive models divide their logits by it.
         truncation: for GANs, resample each latent coordinate into [-t, t]; 0 turns it off.
@@ -190,7 +183,7 @@ def sample_stream(
         if name not in sampleable_models():
             raise ValueError(f"Unknown model {name!r}. Choose from: {', '.join(sampleable_models())}.")
     n = as_int(n, "Number of samples", 1, MAX_SAMPLES)
-    seed = as_int(seed, "Seed", 0, MAX_SEED)
+    seed = as_seed(seed)
     temperature = as_float(temperature, "Temperature", 0.05, 2.0)
     truncation = as_float(truncation, "Truncation", 0.0, 4.0)
     digit = None if digit in (None, "", "any", -1, "-1") else as_int(digit, "Digit", 0, 9)

@@ -32,7 +32,12 @@ DEFAULT_WORKING_SIZE = 256
 
 
 def models() -> list[str]:
-    return registry.translation_names()
+    return registry.names(translates=True)
+
+
+def model_choices() -> list[tuple[str, str]]:
+    """(title, name) of every translation model."""
+    return [(registry.get(name).title, name) for name in models()]
 
 
 def directions(name: str) -> list[str]:

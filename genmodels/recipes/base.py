@@ -1,0 +1,86 @@
+"""What a model family's recipe holds, and what its evaluation is given.
+
+A `Recipe` is everything the project knows about training, measuring and showing one kind of model, kept beside the
+registry entry that names it: the training loop (`train`), its full default config and epochs, the held-out metrics
+(`evaluate`, printed by `python -m genmodels.evaluate`), the badge the app shows for those metrics, and what the model
+can do (capabilities the app reads up front instead of calling the model to find out). Tiny configs for the tests live
+here too, so a recipe and its smallest working example sit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import nn
+
+FD_SAMPLES = 1000  # samples behind every Fréchet distance and class histogram
+
+
+@dataclass
+class HeldOut:
+    """What an evaluation sees: the held-out images (n, 1, 28, 28) in [0, 1], their labels, and the yardstick.
+
+    `classifier()` loads the project's MNIST classifier the first time it is called (a model's evaluation that needs
+    no classifier never loads it). `samples` is how many images a sampler is scored on (FD_SAMPLES; tests use fewer).
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+    load_classifier: Callable[[], nn.Module]
+    samples: int = FD_SAMPLES
+    _classifier: nn.Module | None = field(default=None, repr=False)
+
+    def classifier(self) -> nn.Module:
+        if self._classifier is None:
+            self._classifier = self.load_classifier()
+        return self._classifier
+
+
+Trainer = Callable[[nn.Module, torch.Tensor, torch.Tensor, int, int], dict]  # (model, x, y, epochs, seed) -> stats
+Evaluator = Callable[[nn.Module, HeldOut], dict]  # (model, held-out set) -> JSON-able metrics
+Badge = Callable[[dict], str]  # metrics.json -> one line for the app
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One kind of model: how to train it, measure it and show it, and what it can do.
+
+    Attributes:
+        family: "gan", "vae", "autoregressive", ...; stated here only (the registry and the app read it from here).
+        train: the training loop, (model, x, y, epochs, seed) -> stats for training.json; x (n, 1, 28, 28) in [0, 1].
+        evaluate: the held-out metrics, or None for a model that is not trained or measured here.
+        badge: the app's one-line summary of the metrics that `evaluate` wrote.
+        epochs: the default number of epochs.
+        config: the full constructor kwargs trained here (the model class's defaults when empty).
+        tiny_config: constructor kwargs small enough for a test to build, train a step and evaluate in a second.
+        samples: draws images (`sample(n, generator, temperature)`), so the Sample tab lists it.
+        encodes: has `encode(x)` (a VAE's posterior mean, a VQ-VAE's codes, a flow's inverse).
+        likelihood: "exact", "bound" (−log_prob bounds the NLL from above) or "" (none).
+        autoregressive: draws pixel by pixel with the shared sampler (`models/autoregressive.py`), so it streams rows.
+        conditional: takes a class label (`condition=`) when sampling and scoring.
+        truncation: its `sample` takes `truncation=` (a GAN's latent).
+        translates: keeps the translation contract (`translate(x, source, target)`, `domains`).
+    """
+
+    family: str
+    train: Trainer | None
+    evaluate: Evaluator | None
+    badge: Badge
+    epochs: int = 0
+    config: dict = field(default_factory=dict)
+    tiny_config: dict = field(default_factory=dict)
+    samples: bool = False
+    encodes: bool = False
+    likelihood: Literal["exact", "bound", ""] = ""
+    autoregressive: bool = False
+    conditional: bool = False
+    truncation: bool = False
+    translates: bool = False
+
+
+def numbers_badge(metrics: dict) -> str:
+    """A fallback badge: every float metric, as stored."""
+    return ", ".join(f"{k} {v}" for k, v in metrics.items() if isinstance(v, float))

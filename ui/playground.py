@@ -1,0 +1,205 @@
+"""The 2D playground tab: GMM + EM, PPCA, a 2D flow, the GAN lab and the divergence lab, on one data set."""
+
+from __future__ import annotations
+
+import functools
+
+import gradio as gr
+
+from genmodels.tasks import playground as pg
+
+from .common import control, user_errors
+
+PLAYGROUND_HELP = """Theory on 2D data, live. Pick or make a data set, then fit it five ways below.
+Every action is also an API endpoint (`playground_*`, listed in the README)."""
+
+
+@user_errors
+def load_data(source: str, preset: str, n: float, seed: float, sketch: dict | None, csv_path: str | None) -> tuple:
+    drawing = sketch.get("composite") if isinstance(sketch, dict) else sketch
+    return pg.make_data(source, preset, n, seed, drawing, csv_path)
+
+
+@user_errors
+def flow_train(trainer, steps: float):
+    yield from pg.flow_train(trainer, steps)
+
+
+@user_errors
+def gan_play(session, speed: float):
+    """Stream the GAN views; figures the task did not redraw this frame are not sent again."""
+    last: tuple = ()
+    for frame in pg.gan_play(session, speed):
+        yield [gr.skip() if i < len(last) and 1 <= i <= 4 and out is last[i] else out for i, out in enumerate(frame)]
+        last = frame
+
+
+def playground_first_views() -> tuple:
+    """What the playground shows before anyone clicks: the default data set and both divergence examples."""
+    return (*pg.make_data(), *pg.divergence(), *pg.kl_fit())
+
+
+def build(demo: gr.Blocks) -> None:
+    with gr.Tab("2D playground", id="playground"):
+        gr.Markdown(PLAYGROUND_HELP)
+        data = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=1, min_width=260):
+                source = gr.Radio(list(pg.SOURCES), value="preset", label="Data source", elem_id="pg-source")
+                preset = gr.Dropdown(list(pg.PRESETS), value="8 Gaussians (ring)", label="Preset", elem_id="pg-preset")
+                n_points = gr.Slider(50, 5000, value=1000, step=50, label="Points")
+                seed = gr.Number(0, label="Seed")
+                with gr.Accordion("Draw or upload your own", open=False):
+                    sketch = gr.Sketchpad(label="Draw: ink becomes density", height=300, elem_id="pg-sketch")
+                    csv_file = gr.File(label="CSV of x,y rows", file_types=[".csv", ".txt"], type="filepath")
+                load = gr.Button("Use this data", variant="primary", elem_id="pg-load")
+            data_plot = gr.Plot(label="Data", elem_id="pg-data-plot")
+        data_inputs = [source, preset, n_points, seed, sketch, csv_file]
+        load.click(load_data, data_inputs, [data, data_plot], api_name="playground_data")
+        preset.change(load_data, data_inputs, [data, data_plot], api_name=False)
+
+        with gr.Tabs():
+            with gr.Tab("GMM + EM", id="pg-gmm"):
+                gmm = gr.State(None)
+                with gr.Row():
+                    k = gr.Slider(1, 20, value=8, step=1, label="K")
+                    init = gr.Radio(["kmeans++", "random"], value="kmeans++", label="Initialisation")
+                with gr.Row():
+                    init_btn = control("Initialise", elem_id="gmm-init")
+                    e_btn, m_btn = control("E-step"), control("M-step")
+                    em_btn = control("E + M", elem_id="gmm-em")
+                    conv_btn = control("Converge", variant="primary", elem_id="gmm-converge")
+                    bic_btn = control("BIC vs K")
+                with gr.Row():
+                    gmm_plot = gr.Plot(label="Mixture", elem_id="gmm-plot")
+                    with gr.Column():
+                        gmm_ll = gr.Plot(label="Log-likelihood")
+                        bic_plot = gr.Plot(label="BIC")
+                gmm_info = gr.JSON(label="Fit")
+                gmm_out = [gmm, gmm_plot, gmm_ll, gmm_info]
+                init_btn.click(
+                    user_errors(pg.gmm_start),
+                    [data, k, init, seed],
+                    gmm_out,
+                    api_name="playground_gmm_init",
+                    concurrency_id="gmm",
+                    concurrency_limit=1,
+                )
+                for button, action in ((e_btn, "E"), (m_btn, "M"), (em_btn, "EM"), (conv_btn, "converge")):
+                    button.click(
+                        user_errors(functools.partial(pg.gmm_step, action=action)),
+                        [data, gmm],
+                        gmm_out,
+                        api_name=f"playground_gmm_{action.lower()}",
+                        concurrency_id="gmm",
+                        concurrency_limit=1,
+                    )
+                bic_btn.click(
+                    user_errors(pg.gmm_bic),
+                    [data, gr.State(10), init, seed],
+                    [bic_plot, gmm_info],
+                    api_name="playground_gmm_bic",
+                )
+
+            with gr.Tab("PPCA", id="pg-ppca"):
+                ppca_btn = gr.Button("Fit PPCA (closed form and EM) and PCA", variant="primary", elem_id="ppca-fit")
+                with gr.Row():
+                    ppca_plot = gr.Plot(label="PPCA vs PCA", elem_id="ppca-plot")
+                    ppca_ll = gr.Plot(label="EM log-likelihood")
+                ppca_info = gr.JSON(label="Closed form vs EM")
+                ppca_btn.click(
+                    user_errors(pg.ppca_view), [data, seed], [ppca_plot, ppca_ll, ppca_info], api_name="playground_ppca"
+                )
+
+            with gr.Tab("Flow", id="pg-flow"):
+                flow = gr.State(None)
+                with gr.Row():
+                    layers = gr.Slider(2, 16, value=8, step=1, label="Coupling layers")
+                    flow_steps = gr.Slider(100, 5000, value=1000, step=100, label="Steps per run")
+                with gr.Row():
+                    flow_new = control("New flow", elem_id="flow-new")
+                    flow_run = control("Train", variant="primary", elem_id="flow-train")
+                with gr.Row():
+                    flow_density = gr.Plot(label="Density", elem_id="flow-density")
+                    flow_warp = gr.Plot(label="Warped grid")
+                flow_ll = gr.Plot(label="Log-likelihood")
+                flow_info = gr.JSON(label="Flow")
+                flow_views = [flow_density, flow_warp, flow_ll, flow_info]
+                flow_new.click(
+                    user_errors(pg.flow_start),
+                    [data, seed, layers],
+                    [flow, *flow_views],
+                    api_name="playground_flow_new",
+                    concurrency_id="flow",
+                    concurrency_limit=1,
+                )
+                flow_run.click(
+                    flow_train,
+                    [flow, flow_steps],
+                    [flow, *flow_views],
+                    api_name="playground_flow_train",
+                    concurrency_id="flow",
+                    concurrency_limit=1,
+                )
+
+            with gr.Tab("GAN lab", id="pg-gan"):
+                gan = gr.State(None)
+                with gr.Row():
+                    loss = gr.Radio(list(pg.LOSSES), value="wgan-gp", label="Loss", elem_id="gan-loss")
+                    speed = gr.Slider(
+                        1, 200, value=200, step=1, label="Speed: at most this many training steps per frame"
+                    )
+                with gr.Row():
+                    gan_new = control("New GAN", elem_id="gan-new")
+                    gan_play_btn = control("Play", variant="primary", elem_id="gan-play")
+                    gan_pause_btn = control("Pause", elem_id="gan-pause")
+                    gan_step_btn = control("Step", elem_id="gan-step")
+                with gr.Row():
+                    gan_plot = gr.Plot(label="Real, generated, D / critic", elem_id="gan-plot")
+                    gan_optimal = gr.Plot(label="Optimal discriminator", elem_id="gan-optimal")
+                with gr.Row():
+                    gan_losses = gr.Plot(label="Losses")
+                    gan_divs = gr.Plot(label="Divergences", elem_id="gan-divs")
+                gan_info = gr.JSON(label="Now", elem_id="gan-info")
+                gan_views = [gan, gan_plot, gan_losses, gan_divs, gan_optimal, gan_info]
+                gan_new.click(
+                    user_errors(pg.gan_start),
+                    [data, loss, seed],
+                    gan_views,
+                    api_name="playground_gan_new",
+                    concurrency_id="gan",
+                    concurrency_limit=1,
+                )
+                gan_play_btn.click(gan_play, [gan, speed], gan_views, api_name="playground_gan_play")
+                gan_pause_btn.click(pg.gan_pause, [gan], None, api_name="playground_gan_pause")
+                gan_step_btn.click(
+                    user_errors(pg.gan_step),
+                    [gan, gr.State(1)],
+                    gan_views,
+                    api_name="playground_gan_step",
+                    concurrency_id="gan",
+                    concurrency_limit=1,
+                )
+
+            with gr.Tab("Divergences", id="pg-div"):
+                gr.Markdown(
+                    "P is the line x = 0, Q the line x = θ, both uniform in y. For θ ≠ 0: KL = ∞, JS = ln 2, "
+                    "W = |θ|; only the Wasserstein distance tells how far apart they are."
+                )
+                theta = gr.Slider(-2, 2, value=0.5, step=0.05, label="θ", elem_id="div-theta")
+                with gr.Row():
+                    lines_plot = gr.Plot(label="Parallel lines", elem_id="div-plot")
+                    div_info = gr.JSON(label="Estimators vs closed forms", elem_id="div-json")
+                theta.change(
+                    user_errors(pg.divergence), [theta], [lines_plot, div_info], api_name="playground_divergence"
+                )
+                separation = gr.Slider(0.5, 8, value=4, step=0.5, label="Distance between the two modes")
+                with gr.Row():
+                    fit_plot = gr.Plot(label="Forward vs reverse KL", elem_id="kl-fit-plot")
+                    fit_info = gr.JSON(label="Fits")
+                separation.change(
+                    user_errors(pg.kl_fit), [separation], [fit_plot, fit_info], api_name="playground_kl_fit"
+                )
+        demo.load(
+            playground_first_views, None, [data, data_plot, lines_plot, div_info, fit_plot, fit_info], api_name=False
+        )

@@ -1,0 +1,156 @@
+"""The Sample tab: every family side by side from one seed, and the autoregressive models' receptive fields."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from genmodels import tasks
+from genmodels.tasks import receptive
+
+from .common import user_errors
+
+SAMPLE_HELP = """Every model draws from the **same seed**, so changing one control changes one thing.
+**Temperature** scales the spread of every latent model's prior and divides autoregressive models' logits
+(lower = cleaner, less varied). **Truncation** (GANs) redraws each latent coordinate into [−t, t]; 0 turns it off.
+**Digit** asks the class-conditional Gated PixelCNN for one digit; *any* draws a digit at random first, then the
+image given it (the mixture over digits its NLL badge scores). Autoregressive models (PixelCNN, Gated PixelCNN,
+PixelRNN) draw pixel by pixel in raster order, and you watch the rows fill in. The **VQ-VAE** has no Gaussian
+latent: it draws a 7×7 grid of codebook indices from its own Gated PixelCNN prior, then decodes it.
+The badge is the model's held-out score on the test split; the caption under each grid lists the digits the
+project's classifier sees. *Nearest training image* puts beside every sample the closest of the 8,000 training
+images (L2 in pixels): a sample that equals its neighbour was memorised."""
+
+
+def _slot_updates(result: dict | None) -> list:
+    """Outputs of one model's slot: column visibility, grid, caption, nearest-neighbour grid."""
+    if result is None:
+        return [gr.update(visible=False), None, "", gr.update(visible=False, value=None)]
+    if "error" in result:
+        return [gr.update(visible=True), None, f"**{result['title']}**: ⚠️ {result['error']}", gr.update(visible=False)]
+    if "rows_done" in result:
+        caption = f"**{result['title']}** · drawing row by row: {result['rows_done']}/{result['rows']}"
+        return [gr.update(visible=True), result["grid"], caption, gr.update(visible=False, value=None)]
+    timing = f"{result['sample_s'] * 1000:.0f} ms" + (
+        f" (+ load {result['load_s']:.2f} s)" if result["load_s"] > 0.05 else ""
+    )
+    lines = [f"**{result['title']}** · {timing}", f"`{result['badge']}`"]
+    if result.get("labels") is not None:
+        lines.append("classifier: " + " ".join(str(c) for c in result["labels"]))
+    nearest = gr.update(visible=False, value=None)
+    if "nearest_grid" in result:
+        lines.append(f"mean L2 to nearest training image: {result['nearest_l2_mean']:.2f}")
+        nearest = gr.update(visible=True, value=result["nearest_grid"])
+    elif "nearest_error" in result:
+        lines.append(f"⚠️ {result['nearest_error']}")
+    return [gr.update(visible=True), result["grid"], "\n\n".join(lines), nearest]
+
+
+@user_errors
+def run_sample(models: list[str], n: float, seed: float, temperature: float, truncation: float, nearest: bool, digit):
+    """The Sample button and `api_name=\"sample\"`: one grid, caption and nearest view per model, then the JSON.
+
+    Streams: the slots fill in model by model, and autoregressive models' grids row by row.
+    """
+    for results in tasks.sample_stream(models, n, seed, temperature, truncation, nearest, digit):
+        by_name = {r["model"]: r for r in results}
+        outputs = []
+        for name in tasks.sampleable_models():
+            outputs += _slot_updates(by_name.get(name))
+        yield outputs + [tasks.summary(results)]
+
+
+@user_errors
+def run_receptive_fields(row: float, col: float) -> list:
+    """The receptive-field view (`api_name=\"receptive_field\"`): a map and a caption per autoregressive model."""
+    slots, info = tasks.receptive_fields(row, col)
+    return [value for image, caption in slots for value in (image, caption)] + [info]
+
+
+def pick_pixel(evt: gr.SelectData) -> tuple[int, int]:
+    """A click on a receptive-field map picks that pixel (the maps are drawn 8× larger than the image)."""
+    x, y = evt.index
+    return min(int(y) // receptive.SCALE, 27), min(int(x) // receptive.SCALE, 27)
+
+
+def build() -> None:
+    with gr.Tab("Sample", id="sample"):
+        gr.Markdown(SAMPLE_HELP)
+        with gr.Row():
+            with gr.Column(scale=1, min_width=240):
+                models = gr.CheckboxGroup(
+                    tasks.sample.model_choices(), value=tasks.DEFAULT_MODELS, label="Models", elem_id="sample-models"
+                )
+                n = gr.Slider(1, tasks.MAX_SAMPLES, value=16, step=1, label="Samples per model", elem_id="sample-n")
+                seed = gr.Number(0, label="Seed", elem_id="sample-seed")
+                temperature = gr.Slider(0.05, 2.0, value=1.0, step=0.05, label="Temperature")
+                digit = gr.Dropdown(
+                    ["any", *map(str, range(10))], value="any", label="Digit (class-conditional models)"
+                )
+                truncation = gr.Slider(0.0, 4.0, value=0.0, step=0.1, label="Truncation (GAN latent; 0 = off)")
+                nearest = gr.Checkbox(
+                    False, label="Nearest training image (memorisation check)", elem_id="sample-nearest"
+                )
+                button = gr.Button("Sample", variant="primary", elem_id="sample-button")
+            with gr.Column(scale=4):
+                slot_outputs = []
+                with gr.Row(equal_height=False):
+                    for title, name in tasks.sample.model_choices():
+                        with gr.Column(visible=False, min_width=220, elem_id=f"slot-{name}") as column:
+                            grid = gr.Image(
+                                label=title,
+                                format="png",
+                                buttons=["download"],
+                                interactive=False,
+                                elem_id=f"grid-{name}",
+                                elem_classes="slot-image",
+                            )
+                            caption = gr.Markdown(elem_id=f"caption-{name}")
+                            neighbours = gr.Image(
+                                label="sample | nearest training image",
+                                format="png",
+                                buttons=["download"],
+                                interactive=False,
+                                visible=False,
+                                elem_classes="slot-image",
+                            )
+                        slot_outputs += [column, grid, caption, neighbours]
+                with gr.Accordion("Details (JSON)", open=False):
+                    details = gr.JSON(elem_id="sample-json")
+        # preprocess=False: raw values reach the task, which checks them all and says what is wrong in words.
+        button.click(
+            run_sample,
+            [models, n, seed, temperature, truncation, nearest, digit],
+            slot_outputs + [details],
+            api_name="sample",
+            preprocess=False,
+        )
+        receptive_field_view()
+
+
+def receptive_field_view() -> None:
+    with gr.Accordion("Receptive field: which earlier pixels does each autoregressive model see?", open=False):
+        gr.Markdown(
+            "Pick a pixel (sliders, or click a map). Blue: earlier pixels the prediction depends on (darker ="
+            " stronger, |∂ logit / ∂ pixel|); orange: earlier pixels it ignores; red: the pixel; grey: it and"
+            " everything after it, which must not matter. PixelCNN's masked 3×3 stack has a **blind spot** above"
+            " right; the Gated PixelCNN's vertical + horizontal stacks close it."
+        )
+        with gr.Row():
+            row = gr.Slider(0, 27, value=14, step=1, label="Row", elem_id="rf-row")
+            col = gr.Slider(0, 27, value=14, step=1, label="Column", elem_id="rf-col")
+        outputs = []
+        with gr.Row():
+            for title, name in receptive.model_choices():
+                with gr.Column(min_width=200):
+                    image = gr.Image(label=title, interactive=False, elem_id=f"rf-{name}", format="png")
+                    caption = gr.Markdown()
+                    outputs += [image, caption]
+        info = gr.JSON(visible=False)
+        for control in (row, col):
+            control.release(run_receptive_fields, [row, col], outputs + [info], api_name=False)
+        for image in outputs[0::2]:
+            image.select(pick_pixel, None, [row, col], api_name=False).then(
+                run_receptive_fields, [row, col], outputs + [info], api_name=False
+            )
+        button = gr.Button("Show receptive fields", elem_id="rf-button")
+        button.click(run_receptive_fields, [row, col], outputs + [info], api_name="receptive_field")
