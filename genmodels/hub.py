@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
+from huggingface_hub.errors import LocalEntryNotFoundError
 from torch import nn
 
 from . import registry
@@ -55,8 +57,6 @@ def hub_paths(entry: registry.ModelEntry, filenames: tuple[str, ...], timeout: f
     Raises:
         ValueError: offline, unreachable within `timeout`, or not on the Hub; the message says what to do.
     """
-    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_download, hf_hub_url
-    from huggingface_hub.errors import LocalEntryNotFoundError
 
     def fetch(filename: str, local_only: bool) -> str:
         return hf_hub_download(entry.hub_repo, filename, revision=entry.revision, local_files_only=local_only)

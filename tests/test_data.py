@@ -87,3 +87,33 @@ def test_binarize_is_bernoulli_and_seeded():
 def test_shared_data_shapes():
     images, labels = data.load_mnist(DATA_ROOT, "test", download=False)
     assert images.shape == (1000, 28, 28) and labels.max() == 9
+
+
+class Elsewhere(torch.Tensor):
+    """A tensor on a pretend device: mixing it with an ordinary (CPU) tensor in one op fails, as CPU and CUDA do.
+
+    `.cpu()` and `.to(...)` bring it back to the CPU. Results of ops on Elsewhere tensors stay Elsewhere.
+    """
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in (torch.Tensor.cpu, torch.Tensor.to):
+            with torch._C.DisableTorchFunctionSubclass():
+                return func(*args, **kwargs).as_subclass(torch.Tensor)
+        tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, torch.Tensor)]
+        if any(type(t) is torch.Tensor for t in tensors) and any(isinstance(t, cls) for t in tensors):
+            raise RuntimeError(f"{func.__name__}: tensors on two devices")
+        return super().__torch_function__(func, types, args, kwargs)
+
+
+def test_stroke_domains_stay_on_the_labels_device():
+    g = torch.Generator().manual_seed(0)
+    x, labels = torch.rand(90, 1, 28, 28, generator=g), torch.arange(90) % 10
+    expected = data.stroke_domains(x, labels)
+    assert torch.bincount(expected).tolist() == [30, 30, 30]
+    with pytest.raises(RuntimeError, match="two devices"):  # the stand-in device does catch a mix
+        torch.zeros(3)[torch.arange(3).as_subclass(Elsewhere)] = torch.ones(3)
+    domain = data.stroke_domains(x.as_subclass(Elsewhere), labels.as_subclass(Elsewhere))
+    assert isinstance(domain, Elsewhere), "the domains should be where the labels are"
+    assert torch.equal(domain.as_subclass(torch.Tensor), expected)

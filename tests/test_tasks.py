@@ -72,6 +72,17 @@ def test_missing_and_broken_checkpoints_stay_in_their_slot(tiny_checkpoints):
     assert "grid" in by_name["vae-mnist"] and "error" not in by_name["vae-mnist"]
 
 
+def test_a_card_that_does_not_fit_its_badge_shows_its_numbers(tiny_checkpoints):
+    (tiny_checkpoints / "vae-mnist" / "metrics.json").write_text('{"elbo_nats": 97.5}')  # no iwae_nats
+    (tiny_checkpoints / "dcgan-mnist" / "metrics.json").write_text("not json")
+    by_name = {r["model"]: r for r in tasks.sample_models(["vae-mnist", "dcgan-mnist"], 2, 0)}
+    assert by_name["vae-mnist"]["badge"] == "elbo_nats 97.5"
+    assert by_name["dcgan-mnist"]["badge"] == "held-out metrics unreadable"
+    (tiny_checkpoints / "vae-mnist" / "metrics.json").write_text('{"elbo_nats": 97.5, "iwae_nats": 92.0}')
+    (result,) = tasks.sample_models(["vae-mnist"], 2, 0)
+    assert result["badge"] == "NLL ≤ 92.0 nats (IWAE, test) · −ELBO 97.5"
+
+
 def test_labels_are_optional(tiny_checkpoints):
     (tiny_checkpoints / "mnist-classifier" / "config.json").unlink()
     (result,) = tasks.sample_models(["vae-mnist"], 2, 0)

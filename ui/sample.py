@@ -17,8 +17,8 @@ image given it (the mixture over digits its NLL badge scores). Autoregressive mo
 PixelRNN) draw pixel by pixel in raster order, and you watch the rows fill in. The **VQ-VAE** has no Gaussian
 latent: it draws a 7×7 grid of codebook indices from its own Gated PixelCNN prior, then decodes it.
 The badge is the model's held-out score on the test split; the caption under each grid lists the digits the
-project's classifier sees. *Nearest training image* puts beside every sample the closest of the 8,000 training
-images (L2 in pixels): a sample that equals its neighbour was memorised."""
+project's classifier sees. *Nearest training image* puts beside every sample the closest image of the training set
+(L2 in pixels): a sample that equals its neighbour was memorised."""
 
 
 def _slot_updates(result: dict | None) -> list:

@@ -2,7 +2,7 @@
 
 The same generator serves the WGAN-GP model (Gulrajani et al. 2017, arXiv:1704.00028); what differs is the loss and
 the critic, which must not use batch norm because the gradient penalty is taken per sample (the paper uses layer
-norm or none). Training loops live in `genmodels/train.py`.
+norm or none). The training loops are the recipe in `genmodels/recipes/gan.py`.
 
 NOTE: 28×28 output (two stride-2 up-convolutions from 7×7) instead of the paper's 64×64, and a linear first layer
       instead of a 1×1 → 4×4 transposed convolution; the shapes fit MNIST without resizing.

@@ -20,6 +20,7 @@ import torch
 from .. import data, hub, registry
 from ..models.autoregressive import sample_rows
 from ..models.base import cpu_generator
+from ..recipes.base import numbers_badge
 from .common import as_float, as_int, as_seed, image_grid
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,17 @@ def badge(name: str) -> str:
     path = entry.local_dir / "metrics.json"
     if not path.is_file():
         return "no held-out metrics yet"
-    return entry.recipe.badge(json.loads(path.read_text()))
+    try:
+        metrics = json.loads(path.read_text())
+    except ValueError:
+        metrics = None
+    if not isinstance(metrics, dict):
+        return "held-out metrics unreadable"
+    try:
+        return entry.recipe.badge(metrics)
+    except (KeyError, TypeError, ValueError) as exc:  # an older or hand-edited card: show what it holds
+        log.warning("%s: metrics.json does not fit its recipe's badge (%r)", name, exc)
+        return numbers_badge(metrics)
 
 
 def training_images() -> torch.Tensor:
