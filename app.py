@@ -22,4 +22,6 @@ with gr.Blocks(title="genmodels") as demo:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    demo.queue(default_concurrency_limit=2).launch(css=CSS, show_error=True, max_file_size="20mb")
+    # show_error=False: a client sees our sentences (gr.Error) and never an exception's own text, which can hold
+    # server paths and handler names; real faults are logged with their traceback (ui.common.user_errors).
+    demo.queue(default_concurrency_limit=2).launch(css=CSS, show_error=False, max_file_size="20mb")

@@ -225,7 +225,7 @@ def test_sketch_becomes_a_density():
 def test_tasks_give_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="Data source"):
         pg.make_data("webcam")
-    with pytest.raises(ValueError, match="Unknown dataset"):
+    with pytest.raises(ValueError, match="Preset must be one of"):
         pg.make_data("preset", "nope")
     with pytest.raises(ValueError, match="Number of points"):
         pg.make_data("preset", n=10**9)

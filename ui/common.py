@@ -1,29 +1,53 @@
-"""What every tab's wiring shares: task errors shown as messages, small control buttons, the page's CSS."""
+"""What every tab's wiring shares: errors as one sentence of ours, guarded uploads, control buttons, the page's CSS.
+
+Every event runs with `preprocess=False`, so the raw values a browser or an API client sent reach the task, whose
+validation layer (`genmodels.tasks.common`) answers anything wrong in our words. File inputs are checked one step
+earlier, where Gradio validates their payload: `uploads_only` turns that into our sentence too, and refuses a path that
+was not uploaded to this app.
+"""
 
 from __future__ import annotations
 
 import functools
 import inspect
+import logging
+from collections.abc import Iterator
 
 import gradio as gr
+import pydantic
+from gradio.utils import get_upload_folder, is_in_or_equal
+
+log = logging.getLogger("genmodels.app")
 
 CSS = """
 .slot-image img { image-rendering: pixelated; }
 /* a phone fits all five playground sub-tabs on one line instead of folding three into a menu */
 @media (max-width: 480px) { .tab-container button { padding: 0 7px; } }
 """
+FAULT = "Something went wrong on the server; it has been logged. Try again, or choose another model or setting."
+
+
+def _our_error(exc: Exception) -> gr.Error:
+    """A task's ValueError as its own sentence; anything else is a real fault: logged with its traceback, and the
+    user gets a sentence of ours (no library text, no server path)."""
+    if isinstance(exc, gr.Error):
+        return exc
+    if isinstance(exc, ValueError):
+        return gr.Error(str(exc), print_exception=False)
+    log.exception("fault in an event handler")
+    return gr.Error(FAULT, print_exception=False)
 
 
 def user_errors(fn):
-    """Show a task's ValueError as a gr.Error (a message in the UI and the API), for functions and generators."""
+    """Run a task function (or generator) so that every error reaches the user as one sentence of ours."""
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
         def gen(*args):
             try:
                 yield from fn(*args)
-            except ValueError as exc:
-                raise gr.Error(str(exc)) from None
+            except Exception as exc:
+                raise _our_error(exc) from None
 
         return gen
 
@@ -31,10 +55,47 @@ def user_errors(fn):
     def wrapper(*args):
         try:
             return fn(*args)
-        except ValueError as exc:
-            raise gr.Error(str(exc)) from None
+        except Exception as exc:
+            raise _our_error(exc) from None
 
     return wrapper
+
+
+def _paths(value: object) -> Iterator[str]:
+    """Every "path" inside a file payload (a FileData dict, or an editor's nested layers)."""
+    if isinstance(value, dict):
+        if isinstance(value.get("path"), str):
+            yield value["path"]
+        for v in value.values():
+            yield from _paths(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _paths(v)
+
+
+def uploads_only(component: gr.components.Component, what: str) -> gr.components.Component:
+    """Make `component` (an Image, File or Sketchpad input) answer a payload that is not an upload in our words.
+
+    Gradio validates a file input's payload before any handler runs; a string, a list or a number there gave a
+    pydantic dump. And a payload naming a server path without Gradio's file marker passed unchecked. Now both get
+    one sentence, and every path in the payload must lie in this app's upload folder.
+    """
+    base = component.data_model
+
+    def model_validate(cls, obj, *args, **kwargs):
+        try:
+            model = super(guarded, cls).model_validate(obj, *args, **kwargs)
+        except pydantic.ValidationError:
+            raise gr.Error(f"{what} must be a file uploaded to this app.", print_exception=False) from None
+        if any(not is_in_or_equal(path, get_upload_folder()) for path in _paths(model.model_dump())):
+            raise gr.Error(f"{what} must be a file uploaded to this app.", print_exception=False)
+        return model
+
+    guarded = type(
+        base.__name__, (base,), {"model_validate": classmethod(model_validate), "__module__": base.__module__}
+    )
+    component.data_model = guarded
+    return component
 
 
 def control(label: str, **kwargs) -> gr.Button:

@@ -8,16 +8,17 @@ import gradio as gr
 
 from genmodels.tasks import playground as pg
 
-from .common import control, user_errors
+from .common import control, uploads_only, user_errors
 
 PLAYGROUND_HELP = """Theory on 2D data, live. Pick or make a data set, then fit it five ways below.
 Every action is also an API endpoint (`playground_*`, listed in the README)."""
 
 
 @user_errors
-def load_data(source: str, preset: str, n: float, seed: float, sketch: dict | None, csv_path: str | None) -> tuple:
+def load_data(source, preset, n, seed, sketch, csv_file) -> tuple:
+    """ "Use this data" and `api_name="playground_data"`: the drawing is the editor's composite picture."""
     drawing = sketch.get("composite") if isinstance(sketch, dict) else sketch
-    return pg.make_data(source, preset, n, seed, drawing, csv_path)
+    return pg.make_data(source, preset, n, seed, drawing, csv_file)
 
 
 @user_errors
@@ -50,13 +51,17 @@ def build(demo: gr.Blocks) -> None:
                 n_points = gr.Slider(50, 5000, value=1000, step=50, label="Points")
                 seed = gr.Number(0, label="Seed")
                 with gr.Accordion("Draw or upload your own", open=False):
-                    sketch = gr.Sketchpad(label="Draw: ink becomes density", height=300, elem_id="pg-sketch")
-                    csv_file = gr.File(label="CSV of x,y rows", file_types=[".csv", ".txt"], type="filepath")
+                    sketch = uploads_only(
+                        gr.Sketchpad(label="Draw: ink becomes density", height=300, elem_id="pg-sketch"), "The drawing"
+                    )
+                    csv_file = uploads_only(
+                        gr.File(label="CSV of x,y rows", file_types=[".csv", ".txt"], type="filepath"), "The CSV"
+                    )
                 load = gr.Button("Use this data", variant="primary", elem_id="pg-load")
             data_plot = gr.Plot(label="Data", elem_id="pg-data-plot")
         data_inputs = [source, preset, n_points, seed, sketch, csv_file]
-        load.click(load_data, data_inputs, [data, data_plot], api_name="playground_data")
-        preset.change(load_data, data_inputs, [data, data_plot], api_name=False)
+        load.click(load_data, data_inputs, [data, data_plot], api_name="playground_data", preprocess=False)
+        preset.change(load_data, data_inputs, [data, data_plot], api_name=False, preprocess=False)
 
         with gr.Tabs():
             with gr.Tab("GMM + EM", id="pg-gmm"):
@@ -82,6 +87,7 @@ def build(demo: gr.Blocks) -> None:
                     [data, k, init, seed],
                     gmm_out,
                     api_name="playground_gmm_init",
+                    preprocess=False,
                     concurrency_id="gmm",
                     concurrency_limit=1,
                 )
@@ -91,6 +97,7 @@ def build(demo: gr.Blocks) -> None:
                         [data, gmm],
                         gmm_out,
                         api_name=f"playground_gmm_{action.lower()}",
+                        preprocess=False,
                         concurrency_id="gmm",
                         concurrency_limit=1,
                     )
@@ -99,6 +106,7 @@ def build(demo: gr.Blocks) -> None:
                     [data, gr.State(10), init, seed],
                     [bic_plot, gmm_info],
                     api_name="playground_gmm_bic",
+                    preprocess=False,
                 )
 
             with gr.Tab("PPCA", id="pg-ppca"):
@@ -108,7 +116,11 @@ def build(demo: gr.Blocks) -> None:
                     ppca_ll = gr.Plot(label="EM log-likelihood")
                 ppca_info = gr.JSON(label="Closed form vs EM")
                 ppca_btn.click(
-                    user_errors(pg.ppca_view), [data, seed], [ppca_plot, ppca_ll, ppca_info], api_name="playground_ppca"
+                    user_errors(pg.ppca_view),
+                    [data, seed],
+                    [ppca_plot, ppca_ll, ppca_info],
+                    api_name="playground_ppca",
+                    preprocess=False,
                 )
 
             with gr.Tab("Flow", id="pg-flow"):
@@ -130,6 +142,7 @@ def build(demo: gr.Blocks) -> None:
                     [data, seed, layers],
                     [flow, *flow_views],
                     api_name="playground_flow_new",
+                    preprocess=False,
                     concurrency_id="flow",
                     concurrency_limit=1,
                 )
@@ -138,6 +151,7 @@ def build(demo: gr.Blocks) -> None:
                     [flow, flow_steps],
                     [flow, *flow_views],
                     api_name="playground_flow_train",
+                    preprocess=False,
                     concurrency_id="flow",
                     concurrency_limit=1,
                 )
@@ -167,16 +181,20 @@ def build(demo: gr.Blocks) -> None:
                     [data, loss, seed],
                     gan_views,
                     api_name="playground_gan_new",
+                    preprocess=False,
                     concurrency_id="gan",
                     concurrency_limit=1,
                 )
-                gan_play_btn.click(gan_play, [gan, speed], gan_views, api_name="playground_gan_play")
-                gan_pause_btn.click(pg.gan_pause, [gan], None, api_name="playground_gan_pause")
+                gan_play_btn.click(gan_play, [gan, speed], gan_views, api_name="playground_gan_play", preprocess=False)
+                gan_pause_btn.click(
+                    user_errors(pg.gan_pause), [gan], None, api_name="playground_gan_pause", preprocess=False
+                )
                 gan_step_btn.click(
                     user_errors(pg.gan_step),
                     [gan, gr.State(1)],
                     gan_views,
                     api_name="playground_gan_step",
+                    preprocess=False,
                     concurrency_id="gan",
                     concurrency_limit=1,
                 )
@@ -191,15 +209,27 @@ def build(demo: gr.Blocks) -> None:
                     lines_plot = gr.Plot(label="Parallel lines", elem_id="div-plot")
                     div_info = gr.JSON(label="Estimators vs closed forms", elem_id="div-json")
                 theta.change(
-                    user_errors(pg.divergence), [theta], [lines_plot, div_info], api_name="playground_divergence"
+                    user_errors(pg.divergence),
+                    [theta],
+                    [lines_plot, div_info],
+                    api_name="playground_divergence",
+                    preprocess=False,
                 )
                 separation = gr.Slider(0.5, 8, value=4, step=0.5, label="Distance between the two modes")
                 with gr.Row():
                     fit_plot = gr.Plot(label="Forward vs reverse KL", elem_id="kl-fit-plot")
                     fit_info = gr.JSON(label="Fits")
                 separation.change(
-                    user_errors(pg.kl_fit), [separation], [fit_plot, fit_info], api_name="playground_kl_fit"
+                    user_errors(pg.kl_fit),
+                    [separation],
+                    [fit_plot, fit_info],
+                    api_name="playground_kl_fit",
+                    preprocess=False,
                 )
         demo.load(
-            playground_first_views, None, [data, data_plot, lines_plot, div_info, fit_plot, fit_info], api_name=False
+            playground_first_views,
+            None,
+            [data, data_plot, lines_plot, div_info, fit_plot, fit_info],
+            api_name=False,
+            preprocess=False,
         )

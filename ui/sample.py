@@ -147,10 +147,10 @@ def receptive_field_view() -> None:
                     outputs += [image, caption]
         info = gr.JSON(visible=False)
         for control in (row, col):
-            control.release(run_receptive_fields, [row, col], outputs + [info], api_name=False)
+            control.release(run_receptive_fields, [row, col], outputs + [info], api_name=False, preprocess=False)
         for image in outputs[0::2]:
-            image.select(pick_pixel, None, [row, col], api_name=False).then(
-                run_receptive_fields, [row, col], outputs + [info], api_name=False
+            image.select(pick_pixel, None, [row, col], api_name=False, preprocess=False).then(
+                run_receptive_fields, [row, col], outputs + [info], api_name=False, preprocess=False
             )
         button = gr.Button("Show receptive fields", elem_id="rf-button")
-        button.click(run_receptive_fields, [row, col], outputs + [info], api_name="receptive_field")
+        button.click(run_receptive_fields, [row, col], outputs + [info], api_name="receptive_field", preprocess=False)

@@ -8,7 +8,7 @@ import gradio as gr
 
 from genmodels.tasks import translate
 
-from .common import user_errors
+from .common import uploads_only, user_errors
 
 TRANSLATE_HELP = """Unpaired image-to-image translation: upload, paste or take a picture and pick a direction. You get
 the translation, the round trip back (A → B → A: what cycle consistency keeps) and where the picture changed.
@@ -32,11 +32,10 @@ DOWNLOAD_PROGRESS = gr.Progress(track_tqdm=True)  # huggingface_hub's tqdm bars 
 def run_translate(image, name: str, direction: str, size: float, progress=DOWNLOAD_PROGRESS):
     """The Translate button and `api_name="translate"`; a Hub download shows as a progress bar.
 
-    Inputs arrive unprocessed (preprocess=False): the direction list depends on the model, so Gradio's check against
-    the radio's first choices would refuse valid API calls; the task checks every value itself.
+    Inputs arrive unprocessed, as everywhere (and here also because the direction list depends on the model, so
+    Gradio's check against the radio's first choices would refuse valid API calls); the task checks every value.
     """
-    path = image.get("path") if isinstance(image, dict) else image
-    out, back, heat, info, seen = translate.translate(path, name, direction, size)
+    out, back, heat, info, seen = translate.translate(image, name, direction, size)
     return seen, out, back, heat, translate.status_line(info), info
 
 
@@ -46,8 +45,11 @@ def build() -> None:
         names = translate.models()
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
-                image = gr.Image(
-                    sources=["upload", "webcam", "clipboard"], type="filepath", label="Picture", elem_id="tr-input"
+                image = uploads_only(
+                    gr.Image(
+                        sources=["upload", "webcam", "clipboard"], type="filepath", label="Picture", elem_id="tr-input"
+                    ),
+                    "The picture",
                 )
                 model = gr.Dropdown(translate.model_choices(), value=names[0], label="Model", elem_id="tr-model")
                 direction = gr.Radio(
@@ -73,7 +75,7 @@ def build() -> None:
                     heat = gr.Image(label="Where it changed", interactive=False)
                 status = gr.Markdown(elem_id="tr-status")
                 info = gr.JSON(label="Details", elem_id="tr-info")
-        model.change(translate_choices, [model], [direction], api_name=False)
+        model.change(translate_choices, [model], [direction], api_name=False, preprocess=False)
         button.click(
             run_translate,
             [image, model, direction, size],

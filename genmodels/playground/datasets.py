@@ -16,6 +16,7 @@ import torch
 
 MAX_POINTS = 5000
 MAX_CSV_BYTES = 2_000_000
+MAX_CSV_VALUE = 1e30  # comfortably inside float32 (3.4e38) once centred and scaled
 
 
 def _normal(n: int, g: torch.Generator) -> torch.Tensor:
@@ -122,15 +123,20 @@ def from_csv(text: str) -> torch.Tensor:
         except ValueError:
             if not rows and line_no == 1:
                 continue  # a header row
-            raise ValueError(f"CSV line {line_no}: {row[0]!r}, {row[1]!r} are not both numbers.") from None
+            raise ValueError(f"CSV line {line_no}: {row[0][:20]!r}, {row[1][:20]!r} are not both numbers.") from None
         if not (math.isfinite(x) and math.isfinite(y)):
             raise ValueError(f"CSV line {line_no} holds a value that is not finite.")
+        if max(abs(x), abs(y)) > MAX_CSV_VALUE:  # past float32's range the points would turn into inf, then NaN
+            raise ValueError(f"CSV line {line_no} holds a value beyond ±{MAX_CSV_VALUE:g}.")
         rows.append((x, y))
     if len(rows) < 10:
         raise ValueError(f"The CSV needs at least 10 x,y rows; it has {len(rows)}.")
     if len(rows) > MAX_POINTS:
         raise ValueError(f"The CSV has {len(rows)} rows; the playground takes at most {MAX_POINTS}.")
-    return normalise(torch.tensor(rows, dtype=torch.float32))
+    points = torch.tensor(rows, dtype=torch.float64)
+    if (points.max(0).values - points.min(0).values).max() <= 1e-9 * max(1.0, points.abs().max().item()):
+        raise ValueError("Every CSV row is the same point; the tools need points that differ.")
+    return normalise(points).float()
 
 
 def from_sketch(image: np.ndarray, n: int, seed: int) -> torch.Tensor:

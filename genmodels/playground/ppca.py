@@ -53,16 +53,22 @@ def pca(x: np.ndarray, q: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mean, vecs[:, order[:q]], vals[order]
 
 
+def noise_floor(x: np.ndarray) -> float:
+    """The smallest σ² a fit may take: 1e-6 of the data's total variance (points on a line have σ² = 0, and a
+    covariance WWᵀ + 0·I of rank q < d has no density)."""
+    return max(1e-6 * float(np.var(x, axis=0).sum()), 1e-12)
+
+
 def fit_closed_form(x: np.ndarray, q: int = 1) -> PPCA:
-    """The maximum-likelihood PPCA of Tipping & Bishop, eqs. (7) and (8)."""
+    """The maximum-likelihood PPCA of Tipping & Bishop, eqs. (7) and (8); σ² at least `noise_floor`."""
     _check(x, q)
     mean, directions, vals = pca(x, q)
-    sigma2 = float(vals[q:].mean())
+    sigma2 = max(float(vals[q:].mean()), noise_floor(x))
     return PPCA(mean, directions * np.sqrt(np.maximum(vals[:q] - sigma2, 0.0)), sigma2)
 
 
 def fit_em(x: np.ndarray, q: int = 1, steps: int = 500, seed: int = 0, tol: float = 1e-10) -> tuple[PPCA, list[float]]:
-    """PPCA by EM from a random W; returns the fit and its log-likelihood after each step.
+    """PPCA by EM from a random W; returns the fit and its log-likelihood after each step (σ² ≥ `noise_floor`).
 
     E-step: M = WᵀW + σ²I, E[z_n] = M⁻¹Wᵀ(x_n − μ), E[z_n z_nᵀ] = σ²M⁻¹ + E[z_n]E[z_n]ᵀ.
     M-step: W = [Σ (x_n − μ)E[z_n]ᵀ][Σ E[z_n z_nᵀ]]⁻¹,
@@ -82,6 +88,7 @@ def fit_em(x: np.ndarray, q: int = 1, steps: int = 500, seed: int = 0, tol: floa
         ezz = n * sigma2 * m_inv + ez.T @ ez  # Σ_n E[z_n z_nᵀ], (q, q)
         W = (xc.T @ ez) @ np.linalg.inv(ezz)
         sigma2 = float(((xc**2).sum() - 2 * (ez * (xc @ W)).sum() + np.trace(ezz @ W.T @ W)) / (n * d))
+        sigma2 = max(sigma2, noise_floor(x))
         history.append(PPCA(mean, W, sigma2).log_likelihood(x))
         if len(history) > 1 and abs(history[-1] - history[-2]) < tol * n:
             break

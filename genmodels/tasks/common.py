@@ -1,29 +1,63 @@
-"""Helpers shared by the tabs' task functions: checking what a user sent, and turning tensors into pictures."""
+"""The one validation layer for values from outside, and pictures in and out.
+
+Every task checks what a user (or an API client) sent with these helpers before any library sees it, and answers
+with one sentence of ours: numbers (huge ones included, never echoed in full), booleans, choices, uploaded files and
+pictures (size checked from the header before decoding). Then tensors become pictures.
+"""
 
 from __future__ import annotations
 
 import math
-from numbers import Real
+import warnings
+from collections.abc import Sequence
+from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_SEED = 2**31 - 1  # seeds a user can type: what every browser and client can send as a whole number
+MAX_INPUT_PIXELS = 40_000_000  # a 40-megapixel photo; larger is refused before it is decoded
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """How a message quotes what a user sent: its repr, cut to `limit` characters (a 400-digit number is not echoed)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _number(value: object) -> int | float | None:
+    """An int or float from a number or a short numeric string; None for anything else (bools included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) > 64:
+            return None
+        for parse in (int, float):
+            try:
+                return parse(text)
+            except ValueError:
+                pass
+        return None
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        return float(value)
+    return None
 
 
 def as_int(value: object, what: str, lo: int, hi: int) -> int:
     """`value` as an int in [lo, hi]; accepts ints, integral floats and digit strings, else a ValueError."""
-    number = value
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            pass
-    if isinstance(number, bool) or not isinstance(number, Real) or not math.isfinite(number) or number != int(number):
-        raise ValueError(f"{what} must be a whole number from {lo} to {hi}, got {value!r}.")
-    if not lo <= int(number) <= hi:
-        raise ValueError(f"{what} must be from {lo} to {hi}, got {int(number)}.")
-    return int(number)
+    number = _number(value)
+    if isinstance(number, float):
+        number = int(number) if math.isfinite(number) and number == int(number) else None
+    if number is None:
+        raise ValueError(f"{what} must be a whole number from {lo} to {hi}, got {shown(value)}.")
+    if not lo <= number <= hi:
+        raise ValueError(f"{what} must be from {lo} to {hi}, got {shown(number)}.")
+    return number
 
 
 def as_seed(value: object) -> int:
@@ -33,17 +67,111 @@ def as_seed(value: object) -> int:
 
 def as_float(value: object, what: str, lo: float, hi: float) -> float:
     """`value` as a finite float in [lo, hi], else a ValueError."""
-    number = value
-    if isinstance(value, str):
+    number = _number(value)
+    try:
+        number = None if number is None else float(number)
+    except OverflowError:  # an int past float's range
+        number = math.inf
+    if number is None or not math.isfinite(number):
+        raise ValueError(f"{what} must be a number from {lo:g} to {hi:g}, got {shown(value)}.")
+    if not lo <= number <= hi:
+        raise ValueError(f"{what} must be from {lo:g} to {hi:g}, got {number:g}.")
+    return number
+
+
+def as_bool(value: object, what: str) -> bool:
+    """`value` as a bool: True/False, 1/0 or "true"/"false" (any case); anything else is a ValueError.
+
+    (`bool("false")` is True: a form or client that sends text must not flip a setting on.)
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, Integral) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError(f"{what} must be true or false, got {shown(value)}.")
+
+
+def as_choice(value: object, what: str, choices: Sequence[str]) -> str:
+    """`value` if it is one of `choices`, else a ValueError listing them."""
+    if isinstance(value, str) and value in choices:
+        return value
+    raise ValueError(f"{what} must be one of {', '.join(choices)}, got {shown(value)}.")
+
+
+def file_path(value: object, what: str) -> str | None:
+    """The server-side path of an uploaded file: a path string, or Gradio's file payload {"path": ...}; None if empty.
+
+    Raises:
+        ValueError: for anything else (a list, a number, a payload without a path).
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        value = value.get("path")
+    if isinstance(value, (str, Path)) and str(value):
+        return str(value)
+    raise ValueError(f"{what} must be an uploaded file.")
+
+
+def open_image(source: str | Path | Image.Image | np.ndarray, max_pixels: int = MAX_INPUT_PIXELS) -> Image.Image:
+    """An upright RGB picture from a path, a PIL image or an array; every mode Pillow reads is converted.
+
+    The size is checked from the header before any pixel is decoded. EXIF orientation is applied; 16-bit and float
+    greys are scaled to 8 bits; transparency is laid on white; CMYK, palette, YCbCr, LAB and 1-bit become RGB; an
+    animated picture gives its first frame.
+    """
+    limit = f"the limit is {max_pixels / 1e6:g} megapixels. Make it smaller first."
+    if isinstance(source, np.ndarray):
+        array = source
+        if array.dtype != np.uint8:
+            array = _to_uint8(array.astype(np.float64))
+        image = Image.fromarray(array)
+    elif isinstance(source, Image.Image):
+        image = source
+    else:
         try:
-            number = float(value.strip())
-        except ValueError:
-            pass
-    if isinstance(number, bool) or not isinstance(number, Real) or not math.isfinite(number):
-        raise ValueError(f"{what} must be a number from {lo:g} to {hi:g}, got {value!r}.")
-    if not lo <= float(number) <= hi:
-        raise ValueError(f"{what} must be from {lo:g} to {hi:g}, got {float(number):g}.")
-    return float(number)
+            image = Image.open(source)
+        except Image.DecompressionBombError:  # Pillow's own limit, far above ours
+            raise ValueError(f"The picture is too large; {limit}") from None
+        except (UnidentifiedImageError, OSError, ValueError):
+            raise ValueError("That file is not a picture this app can read (PNG, JPEG, WebP, TIFF, BMP …).") from None
+    width, height = image.size
+    if width * height > max_pixels:
+        raise ValueError(f"The picture is {width}×{height} ({width * height / 1e6:.0f} megapixels); {limit}")
+    if width * height == 0:
+        raise ValueError("The picture is empty (0 pixels).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValueError("The picture could not be decoded: is the file complete?") from None
+    image = ImageOps.exif_transpose(image)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        image = Image.fromarray(_to_uint8(np.asarray(image, dtype=np.float64)))
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    return image.convert("RGB")
+
+
+def _to_uint8(array: np.ndarray) -> np.ndarray:
+    """Scale a grey or colour array of any range to uint8: 16-bit by 65535 (or its maximum), floats by min..max."""
+    if array.size == 0 or not np.isfinite(array).all():
+        raise ValueError("The picture holds no finite pixel values.")
+    lo, hi = float(array.min()), float(array.max())
+    if lo >= 0 and hi <= 1:
+        scaled = array
+    elif lo >= 0 and hi <= 255 and array.dtype.kind != "f":
+        scaled = array / 255
+    elif lo >= 0 and hi <= 65535:
+        scaled = array / (65535 if hi > 255 else 255)
+    else:
+        scaled = (array - lo) / max(hi - lo, 1e-12)
+    return (np.clip(scaled, 0, 1) * 255).round().astype(np.uint8)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:

@@ -19,11 +19,13 @@ import torch
 from ..models.base import one_intra_op_thread
 from ..playground import datasets, divergences, figures, gan2d, gmm, ppca
 from ..playground.flow2d import FlowTrainer
-from .common import as_float, as_int, as_seed
+from .common import as_choice, as_float, as_int, as_seed, file_path, open_image
 
 SOURCES = ("preset", "drawing", "csv")
 PRESETS = tuple(datasets.PRESETS)  # the data sets a user can pick
 LOSSES = gan2d.LOSSES  # the GAN lab's losses
+INITS = ("kmeans++", "random")  # how a mixture starts
+MAX_DRAWING_PIXELS = 4_000_000  # a drawing is a sketch, not a photo: larger is refused before it is decoded
 MAX_PLAY_SECONDS = 120.0
 FRAME_SECONDS = 0.16  # training time per figure update; with ~20 ms of drawing, ~5.5 updates a second
 
@@ -43,28 +45,37 @@ class Data:
 
 
 def make_data(
-    source: str = "preset",
-    preset: str = "8 Gaussians (ring)",
+    source: object = "preset",
+    preset: object = "8 Gaussians (ring)",
     n: object = 1000,
     seed: object = 0,
-    sketch: np.ndarray | None = None,
-    csv_path: str | None = None,
+    sketch: object = None,
+    csv_path: object = None,
 ) -> tuple[Data, object]:
-    """The data set chosen by the user, and its scatter plot."""
-    if source not in SOURCES:
-        raise ValueError(f"Data source must be one of {', '.join(SOURCES)}, got {source!r}.")
+    """The data set chosen by the user, and its scatter plot.
+
+    Args:
+        sketch: the drawing, as a picture file (a path or an upload payload), a PIL image or an array.
+        csv_path: a CSV file of x,y rows (a path or an upload payload).
+    """
+    source = as_choice(source, "Data source", SOURCES)
     n = as_int(n, "Number of points", 50, datasets.MAX_POINTS)
     seed = as_seed(seed)
     if source == "preset":
+        preset = as_choice(preset, "Preset", PRESETS)
         data = Data(datasets.preset(preset, n, seed), f"{preset}: {n} points, seed {seed}", preset)
     elif source == "drawing":
+        if isinstance(sketch, dict) or isinstance(sketch, (str, Path)):
+            sketch = file_path(sketch, "The drawing")
         if sketch is None:
             raise ValueError("Draw something on the sketchpad first.")
-        data = Data(datasets.from_sketch(sketch, n, seed), f"your drawing: {n} points")
+        drawing = np.asarray(open_image(sketch, max_pixels=MAX_DRAWING_PIXELS))
+        data = Data(datasets.from_sketch(drawing, n, seed), f"your drawing: {n} points")
     else:
-        if not csv_path:
+        path = file_path(csv_path, "The CSV")
+        if path is None:
             raise ValueError("Upload a CSV file with x,y rows first.")
-        path = Path(csv_path)
+        path = Path(path)
         if path.stat().st_size > datasets.MAX_CSV_BYTES:
             raise ValueError(f"The CSV is larger than {datasets.MAX_CSV_BYTES // 1_000_000} MB.")
         try:
@@ -95,7 +106,7 @@ def gmm_start(data: Data | None, k: object = 8, init: str = "kmeans++", seed: ob
     data = _need(data)
     x = data.points.double().numpy()
     k = as_int(k, "K", 1, 20)
-    session = GMMSession(gmm.init(x, k, init, as_seed(seed)))
+    session = GMMSession(gmm.init(x, k, as_choice(init, "Initialisation", INITS), as_seed(seed)))
     return (session, *gmm_views(data, session))
 
 
@@ -140,8 +151,11 @@ def gmm_views(data: Data, session: GMMSession) -> tuple:
 def gmm_bic(data: Data | None, max_k: object = 10, init: str = "kmeans++", seed: object = 0) -> tuple:
     data = _need(data)
     x = data.points.double().numpy()
-    curve = gmm.bic_curve(x, range(1, as_int(max_k, "Largest K", 1, 15) + 1), init, as_seed(seed))
-    return figures.bic_figure(curve), {"bic": dict(curve), "best_k": min(curve, key=lambda kv: kv[1])[0]}
+    ks = range(1, as_int(max_k, "Largest K", 1, 15) + 1)
+    curve = gmm.bic_curve(x, ks, as_choice(init, "Initialisation", INITS), as_seed(seed))
+    # JSON object keys are strings: Gradio's JSON output refuses int keys at run time
+    info = {"bic": {str(k): v for k, v in curve}, "best_k": min(curve, key=lambda kv: kv[1])[0]}
+    return figures.bic_figure(curve), info
 
 
 # --- PPCA -----------------------------------------------------------------------------------------------------------
@@ -212,9 +226,9 @@ class GANSession:
     lock: threading.Lock = field(default_factory=threading.Lock)  # held by whoever changes the networks
 
 
-def gan_start(data: Data | None, loss: str = "wgan-gp", seed: object = 0) -> tuple:
+def gan_start(data: Data | None, loss: object = "wgan-gp", seed: object = 0) -> tuple:
     data = _need(data)
-    session = GANSession(gan2d.GAN2D(data.sampler, loss, as_seed(seed)), data)
+    session = GANSession(gan2d.GAN2D(data.sampler, as_choice(loss, "Loss", LOSSES), as_seed(seed)), data)
     return (session, *gan_views(session))
 
 

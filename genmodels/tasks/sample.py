@@ -21,7 +21,7 @@ from .. import data, hub, registry
 from ..models.autoregressive import sample_rows
 from ..models.base import cpu_generator
 from ..recipes.base import numbers_badge
-from .common import as_float, as_int, as_seed, image_grid
+from .common import as_bool, as_float, as_int, as_seed, image_grid, shown
 
 log = logging.getLogger(__name__)
 
@@ -192,15 +192,16 @@ def sample_stream(
     names = list(dict.fromkeys(str(m) if not isinstance(m, str) else m for m in models))
     for name in names:
         if name not in sampleable_models():
-            raise ValueError(f"Unknown model {name!r}. Choose from: {', '.join(sampleable_models())}.")
+            raise ValueError(f"Unknown model {shown(name)}. Choose from: {', '.join(sampleable_models())}.")
     n = as_int(n, "Number of samples", 1, MAX_SAMPLES)
     seed = as_seed(seed)
     temperature = as_float(temperature, "Temperature", 0.05, 2.0)
     truncation = as_float(truncation, "Truncation", 0.0, 4.0)
+    nearest = as_bool(nearest, "Nearest training image")
     digit = None if digit in (None, "", "any", -1, "-1") else as_int(digit, "Digit", 0, 9)
     done: list[dict] = []
     for name in names:
-        for result in sample_one(name, n, seed, temperature, truncation, bool(nearest), digit):
+        for result in sample_one(name, n, seed, temperature, truncation, nearest, digit):
             yield [*done, result]
         done.append(result)
 

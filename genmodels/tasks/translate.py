@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import os
 import time
-import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
 from .. import hub, registry
 from ..fast import FastPath
-from .common import as_int
+from .common import as_int, file_path, open_image, shown
 
-MAX_INPUT_PIXELS = 40_000_000  # a 40-megapixel photo; larger is refused before it is decoded
 MAX_ASPECT = 8.0  # longer side at most 8× the shorter one
 WORKING_SIZES = (64, 512)
 DEFAULT_WORKING_SIZE = 256
@@ -44,62 +41,6 @@ def directions(name: str) -> list[str]:
     """The directions a model offers, as "source → target"."""
     domains = registry.get(name).domains
     return [f"{a} → {b}" for a in domains for b in domains if a != b]
-
-
-def open_image(source: str | Path | Image.Image | np.ndarray) -> Image.Image:
-    """An upright RGB picture from a path, a PIL image or an array; every mode Pillow reads is converted.
-
-    EXIF orientation is applied; 16-bit and float greys are scaled to 8 bits; transparency is laid on white; CMYK,
-    palette, YCbCr, LAB and 1-bit become RGB.
-    """
-    if isinstance(source, np.ndarray):
-        array = source
-        if array.dtype != np.uint8:
-            array = _to_uint8(array.astype(np.float64))
-        image = Image.fromarray(array)
-    elif isinstance(source, Image.Image):
-        image = source
-    else:
-        try:
-            image = Image.open(source)
-        except (UnidentifiedImageError, OSError, ValueError):
-            raise ValueError("That file is not a picture this app can read (PNG, JPEG, WebP, TIFF, BMP …).") from None
-    width, height = image.size
-    if width * height > MAX_INPUT_PIXELS:
-        raise ValueError(
-            f"The picture is {width}×{height} ({width * height / 1e6:.0f} megapixels); the limit is "
-            f"{MAX_INPUT_PIXELS // 1_000_000} megapixels. Make it smaller first."
-        )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"The picture could not be decoded ({exc}). Is the file complete?") from None
-    image = ImageOps.exif_transpose(image)
-    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        image = Image.fromarray(_to_uint8(np.asarray(image, dtype=np.float64)))
-    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(white, rgba)
-    return image.convert("RGB")
-
-
-def _to_uint8(array: np.ndarray) -> np.ndarray:
-    """Scale a grey or colour array of any range to uint8: 16-bit by 65535 (or its maximum), floats by min..max."""
-    if array.size == 0 or not np.isfinite(array).all():
-        raise ValueError("The picture holds no finite pixel values.")
-    lo, hi = float(array.min()), float(array.max())
-    if lo >= 0 and hi <= 1:
-        scaled = array
-    elif lo >= 0 and hi <= 255 and array.dtype.kind != "f":
-        scaled = array / 255
-    elif lo >= 0 and hi <= 65535:
-        scaled = array / (65535 if hi > 255 else 255)
-    else:
-        scaled = (array - lo) / max(hi - lo, 1e-12)
-    return (np.clip(scaled, 0, 1) * 255).round().astype(np.uint8)
 
 
 def photo_tensor(image: Image.Image, size: int) -> torch.Tensor:
@@ -188,12 +129,13 @@ def translate(
         output, A→B→A reconstruction, difference heatmap (output vs input), a JSON-able summary, and the input as
         the network sees it (for digit models the MNIST-like 28×28 digit, upscaled like the outputs).
     """
+    image = image if isinstance(image, (Image.Image, np.ndarray)) else file_path(image, "The picture")
     if image is None:
         raise ValueError("Upload, paste or take a picture first.")
-    if name not in models():
-        raise ValueError(f"Unknown translation model {name!r}. Choose from: {', '.join(models())}.")
-    if direction not in directions(name):
-        raise ValueError(f"Direction must be one of {', '.join(directions(name))}, got {direction!r}.")
+    if not isinstance(name, str) or name not in models():
+        raise ValueError(f"Unknown translation model {shown(name)}. Choose from: {', '.join(models())}.")
+    if not isinstance(direction, str) or direction not in directions(name):
+        raise ValueError(f"Direction must be one of {', '.join(directions(name))}, got {shown(direction)}.")
     source, target = direction.split(" → ")
     size = as_int(working_size, "Working size", *WORKING_SIZES)
     picture = open_image(image)
