@@ -1,12 +1,19 @@
-"""Shared fixtures: where ../shared/data is, tiny idx files, and a fake Hugging Face Hub on 127.0.0.1."""
+"""Shared fixtures: where ../shared/data is, tiny idx files, a fake Hugging Face Hub on 127.0.0.1, and the running app
+(one per test session) with its API client and a headless Chromium page on it."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
 import os
+import shutil
+import socket
 import struct
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -113,3 +120,87 @@ def subprocess_env(**extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "GENMODELS_"))}
     env.update(extra)
     return env
+
+
+# --- the running app ------------------------------------------------------------------------------------------
+
+ARTIFACTS = REPO / "artifacts"
+CHROMIUM = next(
+    (p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "") if p and Path(p).exists()), None
+)
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    port = free_port()
+    env = subprocess_env(
+        GRADIO_SERVER_NAME="127.0.0.1",
+        GRADIO_SERVER_PORT=str(port),
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        GENMODELS_DATA=str(DATA_ROOT),
+    )
+    log = open(REPO / ".pytest_cache" / "app.log", "w") if (REPO / ".pytest_cache").is_dir() else subprocess.DEVNULL
+    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "gradio_api/info", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("the app did not start") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def client(app_url):
+    from gradio_client import Client
+
+    return Client(app_url, verbose=False)
+
+
+@pytest.fixture
+def browser_page(app_url):
+    """A fresh page on the app in headless Chromium; fails the test on any page or console error."""
+    if CHROMIUM is None:
+        if os.environ.get("GENMODELS_REQUIRE_BROWSER") == "1":
+            pytest.fail("GENMODELS_REQUIRE_BROWSER=1 but Debian's chromium is not installed")
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
+            page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+            page.goto(app_url)
+            yield page
+        finally:
+            browser.close()
+    assert not errors, errors

@@ -6,79 +6,14 @@ needs Debian's chromium; it is skipped where that is missing, unless GENMODELS_R
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from genmodels.tasks import DEFAULT_MODELS
 
-from .conftest import DATA_ROOT, REPO, subprocess_env
-
-ARTIFACTS = REPO / "artifacts"
-CHROMIUM = next(
-    (p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "") if p and Path(p).exists()), None
-)
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    port = free_port()
-    env = subprocess_env(
-        GRADIO_SERVER_NAME="127.0.0.1",
-        GRADIO_SERVER_PORT=str(port),
-        GRADIO_ANALYTICS_ENABLED="False",
-        HF_HUB_OFFLINE="1",
-        GENMODELS_DATA=str(DATA_ROOT),
-    )
-    log = open(REPO / ".pytest_cache" / "app.log", "w") if (REPO / ".pytest_cache").is_dir() else subprocess.DEVNULL
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 120
-        while True:
-            try:
-                urllib.request.urlopen(url + "gradio_api/info", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("the app did not start") from None
-                time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def client(app_url):
-    from gradio_client import Client
-
-    return Client(app_url, verbose=False)
+from .conftest import ARTIFACTS, REPO
 
 
 def call_sample(client, models, n=4, seed=0, temperature=1.0, truncation=0.0, nearest=False, digit="any"):
@@ -139,30 +74,6 @@ def test_api_bad_input_is_a_clear_message(client, args, message):
     with pytest.raises(AppError) as info:
         call_sample(client, **kwargs)
     assert message in str(info.value) and "Traceback" not in str(info.value)
-
-
-@pytest.fixture
-def browser_page(app_url):
-    """A fresh page on the app in headless Chromium; fails the test on any page or console error."""
-    if CHROMIUM is None:
-        if os.environ.get("GENMODELS_REQUIRE_BROWSER") == "1":
-            pytest.fail("GENMODELS_REQUIRE_BROWSER=1 but Debian's chromium is not installed")
-        pytest.skip("Debian's chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-            page.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
-            page.goto(app_url)
-            yield page
-        finally:
-            browser.close()
-    assert not errors, errors
 
 
 @pytest.mark.slow
@@ -395,3 +306,62 @@ def test_browser_translate_tab(browser_page):
     page.set_viewport_size({"width": 390, "height": 844})
     expect(page.locator("#tr-output img")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "translate-tab-phone.png"), full_page=True)
+
+
+def app_buttons(page) -> list[str]:
+    """The label of every gr.Button the app defines, from its own config (a new button cannot be missed)."""
+    config = page.evaluate("() => fetch('config').then(r => r.json())")
+    return [c["props"]["value"] for c in config["components"] if c["type"] == "button"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_browser_every_button_of_every_tab(browser_page, width):
+    """Click every button once, tab by tab and sub-tab by sub-tab, in page order, at desktop and phone width; fail on
+    an error toast (the browser_page fixture also fails on a console or page error)."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.reload()
+    expect(page.locator("#sample-button")).to_be_visible(timeout=30_000)
+    wanted, clicked = app_buttons(page), []
+
+    def click_every_button_in_view(prefix: str) -> None:
+        for opener in page.locator(".label-wrap:visible").all():  # closed accordions hold buttons too
+            if "open" not in (opener.get_attribute("class") or ""):
+                opener.click()
+                page.wait_for_timeout(500)  # their content mounts when opened
+        buttons = page.locator("button.primary:visible, button.secondary:visible")
+        for i in range(buttons.count()):
+            button = buttons.nth(i)
+            label = button.inner_text().strip()
+            if label in clicked or label not in wanted:
+                continue
+            if label == "Pause":  # as in the GAN lab test: a page redrawing 5 times a second never settles
+                button.dispatch_event("click")
+            else:
+                button.click()
+            clicked.append(label)
+            page.wait_for_timeout(300 if label == "Play" else 1500)  # Pause comes right after Play
+            errors = page.locator(".toast-body.error")
+            assert errors.count() == 0, f"{prefix} / {label}: {errors.first.inner_text()}"
+        page.screenshot(path=str(ARTIFACTS / f"every-button-{prefix}-{width}.png"), full_page=True)
+
+    for tab in ("Sample", "Translate", "2D playground"):
+        page.get_by_role("tab", name=tab, exact=True).click()
+        page.wait_for_timeout(500)
+        if tab == "Translate":
+            page.locator("#tr-input input[type=file]").set_input_files(str(EXAMPLE_DIGIT))
+            expect(page.locator("#tr-input img")).to_be_visible(timeout=30_000)
+        if tab != "2D playground":
+            click_every_button_in_view(tab.lower())
+            continue
+        expect(page.locator("#pg-data-plot .js-plotly-plot")).to_be_visible(timeout=30_000)
+        for sub in ("GMM + EM", "PPCA", "Flow", "GAN lab", "Divergences"):
+            page.get_by_role("tab", name=sub, exact=True).click()
+            page.wait_for_timeout(500)
+            click_every_button_in_view(sub.split()[0].lower())
+    page.wait_for_timeout(3000)  # the last answers land
+    assert page.locator(".toast-body.error").count() == 0
+    assert sorted(clicked) == sorted(wanted), set(wanted) ^ set(clicked)
