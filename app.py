@@ -7,10 +7,12 @@ python app.py            # honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT
 from __future__ import annotations
 
 import logging
+import threading
 
 import gradio as gr
 
-from ui import playground, sample, translate
+from genmodels.tasks import status as self_check
+from ui import playground, sample, status, translate
 from ui.common import CSS
 
 with gr.Blocks(title="genmodels") as demo:
@@ -18,10 +20,12 @@ with gr.Blocks(title="genmodels") as demo:
     sample.build()
     translate.build()
     playground.build(demo)
+    status.build(demo)
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
+    threading.Thread(target=self_check.check_models, daemon=True).start()  # loads every bundled model once
     # show_error=False: a client sees our sentences (gr.Error) and never an exception's own text, which can hold
     # server paths and handler names; real faults are logged with their traceback (ui.common.user_errors).
     demo.queue(default_concurrency_limit=2).launch(css=CSS, show_error=False, max_file_size="20mb")

@@ -10,6 +10,7 @@ the Hub has answered in time are the weights downloaded.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,8 @@ from torch import nn
 
 from . import registry
 from .models.base import default_device
+
+log = logging.getLogger(__name__)
 
 HUB_TIMEOUT_S = 5.0
 FILES = ("config.json", "model.safetensors")
@@ -66,10 +69,11 @@ def hub_paths(entry: registry.ModelEntry, filenames: tuple[str, ...], timeout: f
         where = "it is not in the Hub cache"
     else:
         advice = (
-            f"Train it here with `python -m genmodels.train {entry.name} --data-root DIR --out {entry.local_dir}`, "
+            f"Train it here with `python -m genmodels.train {entry.name} --data-root DIR "
+            f"--out checkpoints/{entry.name}`, "
             f"or run `python -m genmodels.download {entry.name}` where there is internet."
         )
-        where = f"no checkpoint in {entry.local_dir}"
+        where = f"no checkpoint in checkpoints/{entry.name}"
 
     def cached_or_probe() -> list[Path] | None:
         """The cached files, or None once the Hub has answered a HEAD request for the first file."""
@@ -108,8 +112,8 @@ def load_foreign(entry: registry.ModelEntry, path: Path) -> nn.Module:
         state = torch.load(path, map_location="cpu", weights_only=True)
         return entry.adapter(state)
     except Exception as exc:
-        message = f"{entry.name}: {path} is not a checkpoint this model reads ({type(exc).__name__}: {exc})"
-        raise ValueError(message) from exc
+        log.warning("%s: %s is not readable: %r", entry.name, path, exc)
+        raise ValueError(f"{entry.name}: the downloaded file is not a checkpoint this model reads.") from exc
 
 
 def load(name: str, device: str | None = None, timeout: float = HUB_TIMEOUT_S) -> nn.Module:
@@ -128,12 +132,18 @@ def load(name: str, device: str | None = None, timeout: float = HUB_TIMEOUT_S) -
     try:
         model = entry.cls.from_pretrained(folder, strict=True)
     except Exception as exc:
-        raise ValueError(f"{name}: the checkpoint in {folder} is broken ({type(exc).__name__}: {exc})") from exc
+        log.warning("%s: the checkpoint in %s does not load: %r", name, folder, exc)
+        raise ValueError(f"{name}: its checkpoint is broken (it does not load); train or download it again.") from exc
     return model.to(device or default_device()).eval()
 
 
 _cache: dict[str, nn.Module] = {}
 _lock = threading.Lock()
+
+
+def is_loaded(name: str) -> bool:
+    """Whether `cached(name)` already holds the model (nothing is loaded or downloaded to find out)."""
+    return name in _cache
 
 
 def cached(name: str) -> nn.Module:

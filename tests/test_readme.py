@@ -52,3 +52,14 @@ def test_model_table_matches_the_cards(name):
         parts = f"recon {metrics['recon_bce_nats']:.1f} + prior {metrics['prior_nll_nats']:.1f}"
         assert f"NLL ≤ {metrics['nll_bound_nats']:.1f} nats ({parts})" in row
         assert f"{metrics['confident_samples']:.0%} of samples" in row
+
+
+def test_space_front_matter():
+    """The README's YAML header makes the repository a Gradio Space: the SDK, its version, the app file, Python."""
+    header = README.split("---\n")[1]
+    fields = dict(line.split(": ", 1) for line in header.strip().splitlines())
+    assert fields["sdk"] == "gradio" and (REPO / fields["app_file"]).is_file()
+    import gradio
+
+    assert fields["sdk_version"] == gradio.__version__, "the Space should run the Gradio the tests ran"
+    assert fields["python_version"].strip('"') in ("3.10", "3.11", "3.12")

@@ -105,6 +105,13 @@ def test_labels_are_optional(tiny_checkpoints):
         (dict(temperature=float("nan")), "Temperature must be a number"),
         (dict(temperature=0), "Temperature must be from"),
         (dict(truncation=-1), "Truncation must be from"),
+        (
+            dict(models=["vae-mnist", "dcgan-mnist", "pixelcnn-mnist", "pixelrnn-mnist", "vqvae-mnist"], n=64),
+            "at most 256",
+        ),
+        (dict(models=["vae-mnist", "dcgan-mnist", "vqvae-mnist"], n=64, nearest=True), "at most 128 with the nearest"),
+        (dict(nearest="maybe"), "Nearest training image must be true or false"),
+        (dict(seed=10**400), r"Seed must be from 0 to 2147483647, got 10{38}…\.$"),  # not 400 digits
     ],
 )
 def test_bad_input_is_a_clear_value_error(tiny_checkpoints, kwargs, message):
@@ -153,3 +160,18 @@ def test_image_grid_layout():
     grid = image_grid(torch.ones(5, 1, 28, 28), ncol=3, pad=2, scale=1)
     assert grid.shape == (2 * 30 + 2, 3 * 30 + 2, 3)
     assert grid[2, 2, 0] == 255 and grid[0, 0, 0] == 128
+
+
+def test_self_check_reports_every_model_and_isolates_a_broken_one(tiny_checkpoints, monkeypatch):
+    from genmodels import registry
+    from genmodels.tasks import status
+
+    (tiny_checkpoints / "wgan-gp-mnist" / "model.safetensors").write_bytes(b"\0" * 64)
+    monkeypatch.setattr(status, "_rows", None)
+    rows = {r["model"]: r for r in status.check_models()}
+    assert set(rows) == set(registry.REGISTRY)
+    assert rows["wgan-gp-mnist"]["ok"] is False and "is broken" in rows["wgan-gp-mnist"]["status"]
+    assert rows["cyclegan-horse2zebra"]["ok"] is None  # from the Hub on first use: not downloaded by a check
+    assert all(r["ok"] for name, r in rows.items() if name not in ("wgan-gp-mnist", "cyclegan-horse2zebra"))
+    table = status.status_table()
+    assert table.startswith(f"{len(rows) - 2} of {len(rows)} models loaded") and "⚠️" in table

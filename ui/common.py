@@ -19,6 +19,16 @@ from gradio.utils import get_upload_folder, is_in_or_equal
 
 log = logging.getLogger("genmodels.app")
 
+try:  # On a Hugging Face ZeroGPU Space, a GPU is attached for the length of a decorated call; elsewhere no-op.
+    import spaces
+
+    on_gpu = spaces.GPU
+except ImportError:
+
+    def on_gpu(fn):
+        return fn
+
+
 CSS = """
 .slot-image img { image-rendering: pixelated; }
 /* a phone fits all five playground sub-tabs on one line instead of folding three into a menu */

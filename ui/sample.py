@@ -7,7 +7,7 @@ import gradio as gr
 from genmodels import tasks
 from genmodels.tasks import receptive
 
-from .common import user_errors
+from .common import on_gpu, user_errors
 
 SAMPLE_HELP = """Every model draws from the **same seed**, so changing one control changes one thing.
 **Temperature** scales the spread of every latent model's prior and divides autoregressive models' logits
@@ -45,6 +45,7 @@ def _slot_updates(result: dict | None) -> list:
     return [gr.update(visible=True), result["grid"], "\n\n".join(lines), nearest]
 
 
+@on_gpu
 @user_errors
 def run_sample(models: list[str], n: float, seed: float, temperature: float, truncation: float, nearest: bool, digit):
     """The Sample button and `api_name=\"sample\"`: one grid, caption and nearest view per model, then the JSON.

@@ -8,7 +8,7 @@ import gradio as gr
 
 from genmodels.tasks import translate
 
-from .common import uploads_only, user_errors
+from .common import on_gpu, uploads_only, user_errors
 
 TRANSLATE_HELP = """Unpaired image-to-image translation: upload, paste or take a picture and pick a direction. You get
 the translation, the round trip back (A → B → A: what cycle consistency keeps) and where the picture changed.
@@ -28,6 +28,7 @@ def translate_choices(name: str):
 DOWNLOAD_PROGRESS = gr.Progress(track_tqdm=True)  # huggingface_hub's tqdm bars become the UI's progress bar
 
 
+@on_gpu
 @user_errors
 def run_translate(image, name: str, direction: str, size: float, progress=DOWNLOAD_PROGRESS):
     """The Translate button and `api_name="translate"`; a Hub download shows as a progress bar.

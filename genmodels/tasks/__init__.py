@@ -1,6 +1,6 @@
 """One module per tab: plain values in (str, int, float, PIL, numpy), plain values out; ValueError for bad input."""
 
-from . import playground, receptive, sample, translate
+from . import playground, receptive, sample, status, translate
 from .receptive import receptive_fields
 from .sample import DEFAULT_MODELS, MAX_SAMPLES, sample_models, sample_stream, sampleable_models, summary
 
@@ -13,6 +13,7 @@ __all__ = [
     "sample",
     "sample_models",
     "sample_stream",
+    "status",
     "sampleable_models",
     "summary",
     "translate",

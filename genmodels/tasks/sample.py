@@ -26,6 +26,8 @@ from .common import as_bool, as_float, as_int, as_seed, image_grid, shown
 log = logging.getLogger(__name__)
 
 MAX_SAMPLES = 64
+MAX_IMAGES = 256  # per call, models × samples: one call cannot hold a worker for long
+MAX_IMAGES_NEAREST = 128  # the same with the nearest-training-image check (a search through the training set)
 STREAM_EVERY_ROWS = 4
 _train_images: torch.Tensor | None = None
 _train_lock = threading.Lock()
@@ -199,6 +201,13 @@ def sample_stream(
     truncation = as_float(truncation, "Truncation", 0.0, 4.0)
     nearest = as_bool(nearest, "Nearest training image")
     digit = None if digit in (None, "", "any", -1, "-1") else as_int(digit, "Digit", 0, 9)
+    images, most = n * len(names), MAX_IMAGES_NEAREST if nearest else MAX_IMAGES
+    if images > most:
+        check = " with the nearest-image check" if nearest else ""
+        raise ValueError(
+            f"That is {len(names)} models × {n} samples = {images} images; one call draws at most {most}{check}. "
+            "Choose fewer models or samples."
+        )
     done: list[dict] = []
     for name in names:
         for result in sample_one(name, n, seed, temperature, truncation, nearest, digit):
