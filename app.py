@@ -12,15 +12,17 @@ import threading
 import gradio as gr
 
 from genmodels.tasks import status as self_check
-from ui import playground, sample, status, translate
+from ui import playground, sample, share, status, translate
 from ui.common import CSS
 
 with gr.Blocks(title="genmodels") as demo:
     gr.Markdown("# genmodels\nDeep generative models you can explore in the browser, each trained on real data.")
-    sample.build()
-    translate.build()
-    playground.build(demo)
+    with gr.Tabs(elem_id="tabs"):
+        sample.build()
+        translate.build()
+        playground.build(demo)
     status.build(demo)
+    share.build(demo)  # the open tab and the main controls in the address: a link reproduces the view
 
 
 if __name__ == "__main__":

@@ -326,3 +326,26 @@ def test_the_file_routes_serve_nothing_outside_the_app(app_url):
             assert b"root:" not in body and b"latent_dim" not in body, route
         except urllib.error.HTTPError as exc:
             assert exc.code in (400, 403, 404), (route, exc.code)
+
+
+@pytest.mark.slow
+def test_a_cancelled_stream_frees_its_worker_within_2_s(app_url):
+    """Two long autoregressive draws fill /sample's two workers; both are cancelled (a closed tab) at their first
+    streamed rows, and a short call then runs at once instead of waiting for them."""
+    import time
+
+    from gradio_client import Client
+
+    long_args = (["gated-pixelcnn-mnist", "pixelcnn-mnist", "pixelrnn-mnist"], 64, 0, 1.0, 0.0, False, "any")
+    jobs = [Client(app_url, verbose=False).submit(*long_args, api_name="/sample") for _ in range(2)]
+    short = Client(app_url, verbose=False)
+    deadline = time.perf_counter() + 60
+    while not all(job.outputs() for job in jobs) and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    assert all(job.outputs() for job in jobs), "the draws should stream rows"
+    for job in jobs:
+        job.cancel()
+    start = time.perf_counter()
+    summary = short.predict(["vae-mnist"], 2, 0, 1.0, 0.0, False, "any", api_name="/sample")
+    waited = time.perf_counter() - start - summary[-1]["vae-mnist"]["sample_s"]
+    assert waited < 2, f"the short call waited {waited:.1f} s behind cancelled work"

@@ -365,3 +365,22 @@ def test_browser_every_button_of_every_tab(browser_page, width):
     page.wait_for_timeout(3000)  # the last answers land
     assert page.locator(".toast-body.error").count() == 0
     assert sorted(clicked) == sorted(wanted), set(wanted) ^ set(clicked)
+
+
+@pytest.mark.slow
+def test_browser_address_holds_the_view(browser_page, app_url):
+    """A link reproduces a view: the open tab and the main controls come from the address, and changes go back in."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(app_url + "?tab=translate&seed=7&models=vae-mnist,dcgan-mnist&temperature=0.8&model=stargan-mnist&n=oops")
+    expect(page.locator("#tr-model input")).to_have_value(re.compile("StarGAN"), timeout=30_000)
+    page.get_by_role("tab", name="Sample", exact=True).click()
+    expect(page.locator("#sample-seed input")).to_have_value("7")
+    checked = page.locator("#sample-models input:checked")
+    expect(checked).to_have_count(2)
+    expect(page.locator("#sample-n input[type=number]")).to_have_value("16")  # "oops" does not fit: the default stays
+    page.locator("#sample-seed input").fill("12")
+    page.locator("#sample-seed input").press("Enter")
+    page.wait_for_function("() => new URL(location).searchParams.get('seed') === '12'", timeout=10_000)
+    assert "tab=sample" in page.url

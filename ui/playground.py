@@ -7,7 +7,9 @@ import functools
 import gradio as gr
 
 from genmodels.tasks import playground as pg
+from genmodels.tasks.common import as_choice, as_int, as_seed
 
+from . import share
 from .common import control, uploads_only, user_errors
 
 PLAYGROUND_HELP = """Theory on 2D data, live. Pick or make a data set, then fit it five ways below.
@@ -41,7 +43,7 @@ def playground_first_views() -> tuple:
 
 
 def build(demo: gr.Blocks) -> None:
-    with gr.Tab("2D playground", id="playground"):
+    with share.tab(gr.Tab("2D playground", id="playground"), "playground"):
         gr.Markdown(PLAYGROUND_HELP)
         data = gr.State(None)
         with gr.Row():
@@ -50,6 +52,9 @@ def build(demo: gr.Blocks) -> None:
                 preset = gr.Dropdown(list(pg.PRESETS), value="8 Gaussians (ring)", label="Preset", elem_id="pg-preset")
                 n_points = gr.Slider(50, 5000, value=1000, step=50, label="Points")
                 seed = gr.Number(0, label="Seed")
+                share.shared(preset, "preset", lambda t: as_choice(t, "Preset", pg.PRESETS))
+                share.shared(n_points, "points", lambda t: as_int(t, "Points", 50, 5000))
+                share.shared(seed, "pg_seed", as_seed)
                 with gr.Accordion("Draw or upload your own", open=False):
                     sketch = uploads_only(
                         gr.Sketchpad(label="Draw: ink becomes density", height=300, elem_id="pg-sketch"), "The drawing"
@@ -160,6 +165,7 @@ def build(demo: gr.Blocks) -> None:
                 gan = gr.State(None)
                 with gr.Row():
                     loss = gr.Radio(list(pg.LOSSES), value="wgan-gp", label="Loss", elem_id="gan-loss")
+                    share.shared(loss, "loss", lambda t: as_choice(t, "Loss", pg.LOSSES))
                     speed = gr.Slider(
                         1, 200, value=200, step=1, label="Speed: at most this many training steps per frame"
                     )

@@ -6,7 +6,9 @@ import gradio as gr
 
 from genmodels import tasks
 from genmodels.tasks import receptive
+from genmodels.tasks.common import as_bool, as_float, as_int, as_seed
 
+from . import share
 from .common import on_gpu, user_errors
 
 SAMPLE_HELP = """Every model draws from the **same seed**, so changing one control changes one thing.
@@ -73,8 +75,20 @@ def pick_pixel(evt: gr.SelectData) -> tuple[int, int]:
     return min(int(y) // receptive.SCALE, 27), min(int(x) // receptive.SCALE, 27)
 
 
+def _models(text: str) -> list[str]:
+    """The address's model list: known names only; none known keeps the default."""
+    names = [name for name in text.split(",") if name in tasks.sampleable_models()]
+    if not names:
+        raise ValueError("no known model")
+    return names
+
+
+def _digit(text: str) -> str:
+    return "any" if text == "any" else str(as_int(text, "Digit", 0, 9))
+
+
 def build() -> None:
-    with gr.Tab("Sample", id="sample"):
+    with share.tab(gr.Tab("Sample", id="sample"), "sample"):
         gr.Markdown(SAMPLE_HELP)
         with gr.Row():
             with gr.Column(scale=1, min_width=240):
@@ -91,6 +105,13 @@ def build() -> None:
                 nearest = gr.Checkbox(
                     False, label="Nearest training image (memorisation check)", elem_id="sample-nearest"
                 )
+                share.shared(models, "models", _models)
+                share.shared(n, "n", lambda t: as_int(t, "n", 1, tasks.MAX_SAMPLES))
+                share.shared(seed, "seed", as_seed)
+                share.shared(temperature, "temperature", lambda t: as_float(t, "t", 0.05, 2.0))
+                share.shared(digit, "digit", _digit)
+                share.shared(truncation, "truncation", lambda t: as_float(t, "t", 0.0, 4.0))
+                share.shared(nearest, "nearest", lambda t: as_bool(t, "nearest"))
                 button = gr.Button("Sample", variant="primary", elem_id="sample-button")
             with gr.Column(scale=4):
                 slot_outputs = []

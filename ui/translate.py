@@ -8,6 +8,7 @@ import gradio as gr
 
 from genmodels.tasks import translate
 
+from . import share
 from .common import on_gpu, uploads_only, user_errors
 
 TRANSLATE_HELP = """Unpaired image-to-image translation: upload, paste or take a picture and pick a direction. You get
@@ -40,8 +41,14 @@ def run_translate(image, name: str, direction: str, size: float, progress=DOWNLO
     return seen, out, back, heat, translate.status_line(info), info
 
 
+def _model(text: str) -> str:
+    if text not in translate.models():
+        raise ValueError("unknown model")
+    return text
+
+
 def build() -> None:
-    with gr.Tab("Translate", id="translate"):
+    with share.tab(gr.Tab("Translate", id="translate"), "translate"):
         gr.Markdown(TRANSLATE_HELP)
         names = translate.models()
         with gr.Row():
@@ -53,6 +60,7 @@ def build() -> None:
                     "The picture",
                 )
                 model = gr.Dropdown(translate.model_choices(), value=names[0], label="Model", elem_id="tr-model")
+                share.shared(model, "model", _model)
                 direction = gr.Radio(
                     translate.directions(names[0]),
                     value=translate.directions(names[0])[0],
