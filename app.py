@@ -28,6 +28,9 @@ with gr.Blocks(title="genmodels") as demo:
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     threading.Thread(target=self_check.check_models, daemon=True).start()  # loads every bundled model once
+    # Per-session state (a GAN lab, a fitted mixture, the data, ~2 MB a session) is kept for the 300 sessions used
+    # most recently, not Gradio's 10,000: a public Space would otherwise grow without bound.
+    demo.state_session_capacity = 300
     # show_error=False: a client sees our sentences (gr.Error) and never an exception's own text, which can hold
     # server paths and handler names; real faults are logged with their traceback (ui.common.user_errors).
     demo.queue(default_concurrency_limit=2).launch(css=CSS, show_error=False, max_file_size="20mb")

@@ -330,8 +330,8 @@ def test_the_file_routes_serve_nothing_outside_the_app(app_url):
 
 @pytest.mark.slow
 def test_a_cancelled_stream_frees_its_worker_within_2_s(app_url):
-    """Two long autoregressive draws fill /sample's two workers; both are cancelled (a closed tab) at their first
-    streamed rows, and a short call then runs at once instead of waiting for them."""
+    """Two long autoregressive draws (one running, one queued behind it: /sample runs one call at a time) are
+    cancelled, as a closed tab would; a short call then runs at once instead of waiting for them."""
     import time
 
     from gradio_client import Client
@@ -340,9 +340,9 @@ def test_a_cancelled_stream_frees_its_worker_within_2_s(app_url):
     jobs = [Client(app_url, verbose=False).submit(*long_args, api_name="/sample") for _ in range(2)]
     short = Client(app_url, verbose=False)
     deadline = time.perf_counter() + 60
-    while not all(job.outputs() for job in jobs) and time.perf_counter() < deadline:
+    while not jobs[0].outputs() and time.perf_counter() < deadline:
         time.sleep(0.05)
-    assert all(job.outputs() for job in jobs), "the draws should stream rows"
+    assert jobs[0].outputs(), "the draw should stream rows"
     for job in jobs:
         job.cancel()
     start = time.perf_counter()

@@ -12,6 +12,10 @@ from genmodels.tasks.common import as_choice, as_int, as_seed
 from . import share
 from .common import control, uploads_only, user_errors
 
+# Concurrency groups are shared by every user. GMM clicks stay one at a time (a click queued right behind another must
+# see its result); flows and GANs guard their own session with a lock, so two users' sessions may train at once.
+SESSIONS_AT_ONCE = 2
+
 PLAYGROUND_HELP = """Theory on 2D data, live. Pick or make a data set, then fit it five ways below.
 Every action is also an API endpoint (`playground_*`, listed in the README)."""
 
@@ -149,7 +153,7 @@ def build(demo: gr.Blocks) -> None:
                     api_name="playground_flow_new",
                     preprocess=False,
                     concurrency_id="flow",
-                    concurrency_limit=1,
+                    concurrency_limit=SESSIONS_AT_ONCE,
                 )
                 flow_run.click(
                     flow_train,
@@ -158,7 +162,7 @@ def build(demo: gr.Blocks) -> None:
                     api_name="playground_flow_train",
                     preprocess=False,
                     concurrency_id="flow",
-                    concurrency_limit=1,
+                    concurrency_limit=SESSIONS_AT_ONCE,
                 )
 
             with gr.Tab("GAN lab", id="pg-gan"):
@@ -189,7 +193,7 @@ def build(demo: gr.Blocks) -> None:
                     api_name="playground_gan_new",
                     preprocess=False,
                     concurrency_id="gan",
-                    concurrency_limit=1,
+                    concurrency_limit=SESSIONS_AT_ONCE,
                 )
                 gan_play_btn.click(gan_play, [gan, speed], gan_views, api_name="playground_gan_play", preprocess=False)
                 gan_pause_btn.click(
@@ -202,7 +206,7 @@ def build(demo: gr.Blocks) -> None:
                     api_name="playground_gan_step",
                     preprocess=False,
                     concurrency_id="gan",
-                    concurrency_limit=1,
+                    concurrency_limit=SESSIONS_AT_ONCE,
                 )
 
             with gr.Tab("Divergences", id="pg-div"):

@@ -145,6 +145,9 @@ def build() -> None:
             slot_outputs + [details],
             api_name="sample",
             preprocess=False,
+            # one sampling call at a time, on one core (tasks.sample): the other core stays free for light events
+            concurrency_id="sample",
+            concurrency_limit=1,
         )
         receptive_field_view()
 

@@ -11,6 +11,8 @@ NOTE: s is squashed by a scaled tanh (|s| ≤ 2) for stability, a common choice 
 
 from __future__ import annotations
 
+import threading
+
 import torch
 from torch import nn
 
@@ -87,6 +89,7 @@ class FlowTrainer:
         self.opt = torch.optim.Adam(self.flow.parameters(), lr=lr)
         self.steps = 0
         self.history: list[tuple[int, float]] = []  # (step, mean log-likelihood of (up to 2,000 of) the data)
+        self.lock = threading.Lock()  # held by whoever trains it (a server may run two clicks of one user at once)
 
     def step(self, k: int = 1, batch: int = 256) -> float:
         for _ in range(k):

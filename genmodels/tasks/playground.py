@@ -6,6 +6,7 @@ in; everything else is recomputed from the data points.
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -208,9 +209,10 @@ def flow_train(trainer: FlowTrainer | None, steps: object = 500) -> Iterator[tup
     remaining = as_int(steps, "Steps", 1, 20000)
     while remaining > 0:
         start = time.perf_counter()
-        while remaining > 0 and time.perf_counter() - start < FRAME_SECONDS:
-            trainer.step(min(10, remaining))
-            remaining -= min(10, remaining)
+        with trainer.lock:
+            while remaining > 0 and time.perf_counter() - start < FRAME_SECONDS:
+                trainer.step(min(10, remaining))
+                remaining -= min(10, remaining)
         yield (trainer, *flow_views(trainer))
 
 
@@ -337,6 +339,14 @@ def gan_step(session: GANSession | None, steps: object = 1) -> tuple:
 # --- divergence lab -------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=256)
+def _kl_fit(separation: float) -> dict:
+    """The fit depends on the separation alone (400 Adam steps, ~0.2 s): each one is computed once per process, on
+    one intra-op thread (tiny tensors), and shared by every user who asks for it."""
+    with one_intra_op_thread():
+        return divergences.fit_gaussian_to_mixture(separation)
+
+
 def divergence(theta: object = 0.5) -> tuple:
     """The parallel-lines example at θ: figure and the estimators beside the closed forms (JSON)."""
     theta = as_float(theta, "θ", -2.0, 2.0)
@@ -351,7 +361,7 @@ def divergence(theta: object = 0.5) -> tuple:
 
 def kl_fit(separation: object = 4.0) -> tuple:
     """Forward vs reverse KL fits of one Gaussian to a two-mode mixture."""
-    result = divergences.fit_gaussian_to_mixture(as_float(separation, "Separation", 0.5, 8.0))
+    result = _kl_fit(as_float(separation, "Separation", 0.5, 8.0))
     info = {k: result[k] for k in ("forward", "reverse")} | {
         "mode_means": list(result["means"]),
         "mode_std": result["std"],

@@ -19,7 +19,7 @@ import torch
 
 from .. import data, hub, registry
 from ..models.autoregressive import sample_rows
-from ..models.base import cpu_generator
+from ..models.base import cpu_generator, one_intra_op_thread
 from ..recipes.base import numbers_badge
 from .common import as_bool, as_float, as_int, as_seed, image_grid, shown
 
@@ -135,7 +135,8 @@ def sample_one(
         height, work, steps = model.image_shape[1], 0.0, _draw(name, model, n, seed, temperature, truncation, digit)
         while True:
             start = time.perf_counter()
-            rows, images = next(steps, (None, None))
+            with one_intra_op_thread():  # one core per sampling call: the other stays free for everyone else
+                rows, images = next(steps, (None, None))
             work += time.perf_counter() - start  # the time the consumer spends with partial results is not counted
             if rows is None:
                 break
@@ -153,7 +154,8 @@ def sample_one(
     result["labels"] = _labels(images)
     if nearest:
         try:
-            neighbours, dist = nearest_training(images)
+            with one_intra_op_thread():
+                neighbours, dist = nearest_training(images)
             result["nearest_grid"] = pair_grid(images, neighbours)
             result["nearest_l2_mean"] = round(dist.mean().item(), 3)
         except ValueError as exc:
