@@ -306,6 +306,12 @@ def test_browser_translate_tab(browser_page):
     page.set_viewport_size({"width": 390, "height": 844})
     expect(page.locator("#tr-output img")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "translate-tab-phone.png"), full_page=True)
+    # an example is a file the app itself serves: it must pass the upload-folder check of the picture input
+    before = page.locator("#tr-info").inner_text()
+    page.locator("button.gallery-item").first.click()  # another digit than the uploaded one
+    page.locator("#tr-button").click()
+    page.wait_for_function("(old) => document.querySelector('#tr-info').innerText !== old", arg=before, timeout=30_000)
+    assert page.locator(".toast-body.error").count() == 0
 
 
 def app_buttons(page) -> list[str]:
