@@ -12,7 +12,7 @@ discovered by calling it.
 
 All randomness comes from a `torch.Generator` the caller passes; noise is drawn on the CPU from it and then moved, so
 one seed gives the same images on CPU and GPU. Nothing here touches torch's process-wide random state: a server runs
-many users in threads, and `init_parameters` draws initial weights from a generator instead of `torch.manual_seed`.
+many users in threads, and `init_parameters` draws initial weights from a generator, never from a reseeded global one.
 """
 
 from __future__ import annotations
