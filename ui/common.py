@@ -9,13 +9,18 @@ was not uploaded to this app.
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import logging
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import gradio as gr
 import pydantic
 from gradio.utils import get_upload_folder, is_in_or_equal
+from PIL import Image
 
 log = logging.getLogger("genmodels.app")
 
@@ -106,6 +111,26 @@ def uploads_only(component: gr.components.Component, what: str) -> gr.components
     )
     component.data_model = guarded
     return component
+
+
+def picture_file(picture) -> str | None:
+    """A PNG file holding `picture` (a uint8 H×W×3 array), written once per distinct picture, atomically.
+
+    Streaming outputs send finished pictures again with every update. Given an array, Gradio rewrites its cache file
+    each time (truncate, then write), and a browser loading that file meanwhile got a short read
+    (ERR_CONTENT_LENGTH_MISMATCH, a blank grid). A file path is copied into Gradio's cache once and never rewritten.
+    """
+    if picture is None:
+        return None
+    digest = hashlib.sha256(picture.tobytes() + str(picture.shape).encode()).hexdigest()[:32]
+    folder = Path(get_upload_folder()) / "genmodels-pictures"
+    path = folder / f"{digest}.png"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".png", delete=False) as tmp:
+            Image.fromarray(picture).save(tmp, "PNG")
+        os.replace(tmp.name, path)
+    return str(path)
 
 
 def control(label: str, **kwargs) -> gr.Button:

@@ -9,7 +9,7 @@ from genmodels.tasks import receptive
 from genmodels.tasks.common import as_bool, as_float, as_int, as_seed
 
 from . import share
-from .common import on_gpu, user_errors
+from .common import on_gpu, picture_file, user_errors
 
 SAMPLE_HELP = """Every model draws from the **same seed**, so changing one control changes one thing.
 **Temperature** scales the spread of every latent model's prior and divides autoregressive models' logits
@@ -31,7 +31,7 @@ def _slot_updates(result: dict | None) -> list:
         return [gr.update(visible=True), None, f"**{result['title']}**: ⚠️ {result['error']}", gr.update(visible=False)]
     if "rows_done" in result:
         caption = f"**{result['title']}** · drawing row by row: {result['rows_done']}/{result['rows']}"
-        return [gr.update(visible=True), result["grid"], caption, gr.update(visible=False, value=None)]
+        return [gr.update(visible=True), picture_file(result["grid"]), caption, gr.update(visible=False, value=None)]
     timing = f"{result['sample_s'] * 1000:.0f} ms" + (
         f" (+ load {result['load_s']:.2f} s)" if result["load_s"] > 0.05 else ""
     )
@@ -41,10 +41,10 @@ def _slot_updates(result: dict | None) -> list:
     nearest = gr.update(visible=False, value=None)
     if "nearest_grid" in result:
         lines.append(f"mean L2 to nearest training image: {result['nearest_l2_mean']:.2f}")
-        nearest = gr.update(visible=True, value=result["nearest_grid"])
+        nearest = gr.update(visible=True, value=picture_file(result["nearest_grid"]))
     elif "nearest_error" in result:
         lines.append(f"⚠️ {result['nearest_error']}")
-    return [gr.update(visible=True), result["grid"], "\n\n".join(lines), nearest]
+    return [gr.update(visible=True), picture_file(result["grid"]), "\n\n".join(lines), nearest]
 
 
 @on_gpu
