@@ -174,4 +174,4 @@ def test_self_check_reports_every_model_and_isolates_a_broken_one(tiny_checkpoin
     assert rows["cyclegan-horse2zebra"]["ok"] is None  # from the Hub on first use: not downloaded by a check
     assert all(r["ok"] for name, r in rows.items() if name not in ("wgan-gp-mnist", "cyclegan-horse2zebra"))
     table = status.status_table()
-    assert table.startswith(f"{len(rows) - 2} of {len(rows)} models loaded") and "⚠️" in table
+    assert table.startswith(f"{len(rows) - 2} of {len(rows)} models loaded") and "✗" in table

@@ -28,7 +28,7 @@ def _check(name: str) -> dict:
         return row | {"ok": False, "status": str(exc)}
     params = sum(p.numel() for p in model.parameters())
     seconds = time.perf_counter() - start
-    return row | {"ok": True, "status": f"loaded ({params:,} parameters, {seconds:.2f} s)", "parameters": params}
+    return row | {"ok": True, "status": f"loaded: {params:,} parameters, {seconds:.2f} s", "parameters": params}
 
 
 def check_models() -> list[dict]:
@@ -44,12 +44,12 @@ def status_table() -> str:
     """The self-check as a Markdown table for the page."""
     rows = check_models()
     working = sum(r["ok"] is True for r in rows)
-    marks = {True: "✅", False: "⚠️", None: "☁️"}
+    marks = {True: "✓", False: "✗", None: "☁"}  # text symbols: a page without an emoji font still shows them
     lines = [
         f"{working} of {len(rows)} models loaded at start-up.",
         "",
-        "| | model | family | status |",
-        "|---|---|---|---|",
+        "| | model (family) | status |",
+        "|---|---|---|",
     ]
-    lines += [f"| {marks[r['ok']]} | {r['title']} | {r['family']} | {r['status']} |" for r in rows]
+    lines += [f"| {marks[r['ok']]} | {r['title']} ({r['family']}) | {r['status']} |" for r in rows]
     return "\n".join(lines)
