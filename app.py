@@ -6,11 +6,14 @@ python app.py            # honours GRADIO_SERVER_NAME / GRADIO_SERVER_PORT
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import sys
 import threading
 
 import gradio as gr
 
+from genmodels.tasks import playground as playground_tasks
 from genmodels.tasks import status as self_check
 from ui import playground, sample, share, status, translate
 from ui.common import CSS
@@ -27,10 +30,23 @@ with gr.Blocks(title="genmodels") as demo:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    threading.Thread(target=self_check.check_models, daemon=True).start()  # loads every bundled model once
-    # Per-session state (a GAN lab, a fitted mixture, the data, ~2 MB a session) is kept for the 300 sessions used
-    # most recently, not Gradio's 10,000: a public Space would otherwise grow without bound.
-    demo.state_session_capacity = 300
+    # In the background: the divergence lab's fits computed (0.3 s), then every bundled model loaded once.
+    threading.Thread(target=lambda: [playground_tasks.warm_kl_fits(), self_check.check_models()], daemon=True).start()
+    # Handlers share one interpreter: a thread waiting for the GIL (the event loop, a 2D click's many tiny torch ops)
+    # waits up to this long per hand-over behind a sampler's Python loop (Python's default is 5 ms).
+    sys.setswitchinterval(0.001)
+    # Per-session state (Gradio's copy of the page config and its latest outputs, our GAN lab, mixture and data: ~2 MB
+    # a session) is kept for the 64 sessions used most recently, not Gradio's 10,000: a public Space would otherwise
+    # grow without bound. More users than that at once are beyond what 2 CPU cores serve; the least recently active
+    # then finds its GAN or mixture gone and is asked, in our words, to create it again. (A launch() argument:
+    # launch() resets the attribute, so setting it on demo beforehand kept Gradio's 10,000.)
+    sessions_kept = 64
+    try:  # two malloc arenas, not 8 per core: with one per worker thread, freed memory stayed scattered and RSS crept up
+        ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc
+        pass
     # show_error=False: a client sees our sentences (gr.Error) and never an exception's own text, which can hold
     # server paths and handler names; real faults are logged with their traceback (ui.common.user_errors).
-    demo.queue(default_concurrency_limit=2).launch(css=CSS, show_error=False, max_file_size="20mb")
+    demo.queue(default_concurrency_limit=2).launch(
+        css=CSS, show_error=False, max_file_size="20mb", state_session_capacity=sessions_kept
+    )

@@ -1,11 +1,12 @@
 """Load and memory: many concurrent `gradio_client` sessions mixing every tab, for a bounded time, in rounds.
 
-    python bench/bench_load.py [--clients 32] [--seconds 60] [--rounds 3] [--url URL]
+    python bench/bench_load.py [--clients 32] [--seconds 60] [--rounds 3] [--think 1.0] [--url URL]
 
-Without --url it starts `python app.py` itself (offline, on a free port) and reads the server's resident memory from
-/proc. Each round, every client is a new session (a new user) that loops over a mix of calls from all three tabs until
-the round's time is up. JSON on the last line: per round the calls, the errors (with the first few messages), p50 and
-p95 latency per endpoint, and the server's peak and end-of-round RSS in MB.
+Without --url it starts `python app.py` itself (offline, on a free port), waits until its start-up self-check is done
+(`/status`), and reads the server's resident memory from /proc. Each round, every client is a new session (a new user)
+that loops over a mix of calls from all three tabs until the round's time is up, pausing between calls as a person
+does (--think seconds on average, 0 for none). JSON on the last line: per round the calls, the errors (with the first
+few messages), p50 and p95 latency per endpoint, and the server's peak and end-of-round RSS in MB.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -59,22 +62,39 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def run_round(url: str, clients: int, seconds: float, pid: int | None) -> dict:
+# gradio_client opens a new httpx client for every call, and each one builds an SSL context from the CA bundle (~35 ms
+# of CPU, twice per call, even for plain http): on the same 2 cores as the server, the clients' own CPU was most of
+# what the latencies measured. One shared context makes a call cost the client ~10 ms.
+SSL_CONTEXT = ssl.create_default_context()
+
+
+def run_round(url: str, clients: int, seconds: float, pid: int | None, think: float = 1.0) -> dict:
     from gradio_client import Client
 
     latencies, errors, calls = defaultdict(list), [], [0]
-    lock, stop = threading.Lock(), time.perf_counter() + seconds
+    lock = threading.Lock()
     peak = [rss_mb(pid) if pid else float("nan")]
+    # Every user opens the app first (a Client fetches the config and the API listing, ~0.15 s of server CPU each);
+    # the clock starts when all are connected, so the round measures clicks, and connecting is reported on its own.
+    stop = [float("inf")]
+    everyone_in = threading.Barrier(clients, action=lambda: stop.__setitem__(0, time.perf_counter() + seconds))
 
     def client(i: int) -> None:
+        start = time.perf_counter()
         try:
-            c = Client(url, verbose=False)
+            c = Client(url, verbose=False, ssl_verify=SSL_CONTEXT)
+            with lock:
+                latencies["connect"].append(time.perf_counter() - start)
         except Exception as exc:  # counted, like any failed call
+            c = None
             with lock:
                 errors.append(f"connect: {exc}"[:200])
+        everyone_in.wait()
+        if c is None:
             return
-        plan, k = mix(i), 0
-        while time.perf_counter() < stop:
+        plan, k, pause = mix(i), 0, random.Random(i)
+        time.sleep(think * pause.uniform(0, 1))  # people do not all click in the same millisecond
+        while time.perf_counter() < stop[0]:
             endpoint, args = plan[k % len(plan)]
             k += 1
             start = time.perf_counter()
@@ -87,9 +107,10 @@ def run_round(url: str, clients: int, seconds: float, pid: int | None) -> dict:
                 with lock:
                     calls[0] += 1
                     errors.append(f"{endpoint}: {exc}"[:200])
+            time.sleep(think * pause.uniform(0.5, 1.5))  # a person looks at the answer before the next click
 
     def watch() -> None:
-        while time.perf_counter() < stop:
+        while time.perf_counter() < stop[0]:
             peak[0] = max(peak[0], rss_mb(pid))
             time.sleep(0.5)
 
@@ -131,11 +152,17 @@ def start_app() -> tuple[subprocess.Popen, str]:
     for _ in range(240):
         try:
             urllib.request.urlopen(url + "gradio_api/info", timeout=2)
-            return proc, url
+            break
         except OSError:
             time.sleep(0.5)
-    proc.terminate()
-    raise RuntimeError("the app did not start")
+    else:
+        proc.terminate()
+        raise RuntimeError("the app did not start")
+    from gradio_client import Client
+
+    # Ready means the start-up self-check has loaded every model: `/status` answers when it is done.
+    Client(url, verbose=False, ssl_verify=SSL_CONTEXT).predict(api_name="/status")
+    return proc, url
 
 
 def main() -> None:
@@ -143,6 +170,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--think", type=float, default=1.0, help="mean pause between a user's calls, in seconds")
     parser.add_argument("--url", default=None, help="a running app (its memory is then not read)")
     args = parser.parse_args()
     proc, url = (None, args.url) if args.url else start_app()
@@ -151,11 +179,12 @@ def main() -> None:
         start_rss = rss_mb(pid) if pid else None
         rounds = []
         for r in range(args.rounds):
-            rounds.append(run_round(url, args.clients, args.seconds, pid))
+            rounds.append(run_round(url, args.clients, args.seconds, pid, args.think))
             print(f"round {r + 1}: {json.dumps(rounds[-1])}", file=sys.stderr)
         result = {
             "clients": args.clients,
             "seconds_per_round": args.seconds,
+            "think_s": args.think,
             "rss_start_mb": start_rss,
             "rounds": rounds,
         }

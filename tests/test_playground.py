@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import threading
 
@@ -155,15 +157,15 @@ def test_mode_collapse_shows_in_the_views():
         session.gan.G[-1].bias.copy_(RING[2])
     plot, _, divs, _, info = pg.gan_views(session)
     assert (info["modes_reached"], info["modes"]) == (1, 8)
-    (missed,) = [t for t in plot.data if t.name == "mode G misses"]
-    assert len(missed.x) == 7 and not np.isclose(missed.x, RING[2, 0].item()).any()
-    assert "modes reached 1/8" in plot.layout.title.text
-    (share,) = [t for t in divs.data if t.name == "share of modes reached"]
-    assert share.y[-1] == pytest.approx(1 / 8)
+    (missed,) = [t for t in plot.data if t["name"] == "mode G misses"]
+    assert len(missed["x"]) == 7 and not np.isclose(missed["x"], RING[2, 0].item()).any()
+    assert "modes reached 1/8" in plot.layout["title"]["text"]
+    (share,) = [t for t in divs.data if t["name"] == "share of modes reached"]
+    assert share["y"][-1] == pytest.approx(1 / 8)
     # a data set without separate modes shows no count
     moons, _ = pg.make_data("preset", "Two moons", 300, 0)
     plot, *_, info = pg.gan_views(pg.GANSession(gan2d.GAN2D(moons.sampler, "minimax", seed=0), moons))
-    assert "modes" not in info and not [t for t in plot.data if t.name == "mode G misses"]
+    assert "modes" not in info and not [t for t in plot.data if t["name"] == "mode G misses"]
 
 
 @pytest.mark.parametrize("loss", gan2d.LOSSES)
@@ -244,7 +246,7 @@ def test_tasks_give_clear_errors(tmp_path):
 
 def test_task_round_trip():
     data, fig = pg.make_data("preset", "Two moons", 400, 1)
-    assert fig.data[0].x.shape == (400,)
+    assert fig.data[0]["x"].shape == (400,)
     session, *_ = pg.gmm_start(data, 4)
     session, _, _, info = pg.gmm_step(data, session, "E")
     assert session.resp is not None and info["em_steps"] == 0
@@ -310,3 +312,20 @@ def test_two_sessions_in_two_threads_match_each_alone(run):
     for seed in (1, 2):
         a, b = alone[seed], together[seed]
         assert torch.equal(a, b) if isinstance(a, torch.Tensor) else a == b, seed
+
+
+def test_every_figure_is_valid_plotly():
+    """Figures skip plotly's per-request validation, so every kind the playground draws is validated here, once, by
+    plotly itself; the JSON sent to the browser is strict (no NaN) and its typed arrays decode to the same numbers."""
+    data, data_fig = pg.make_data("preset", "8 Gaussians (ring)", 300, 0)
+    gan_session, *gan_figs, _ = pg.gan_start(data, "minimax")
+    gmm_session, *gmm_figs, _ = pg.gmm_start(data, 3)
+    flow_session, *flow_figs, _ = pg.flow_start(data, 0, 2)
+    figs = [data_fig, *gan_figs, *gmm_figs, *flow_figs, *pg.ppca_view(data)[:2], pg.gmm_bic(data, 3)[0]]
+    figs += [pg.divergence(0.5)[0], pg.kl_fit(4.0)[0]]
+    for fig in figs:
+        fig.validated()  # raises on any property plotly.js does not know
+        json.loads(fig.to_json(), parse_constant=lambda c: pytest.fail(f"{c} in a figure's JSON"))
+    sent = json.loads(data_fig.to_json())["data"][0]["x"]
+    decoded = np.frombuffer(base64.b64decode(sent["bdata"]), dtype=np.float32 if sent["dtype"] == "f4" else np.float64)
+    np.testing.assert_array_equal(decoded, data_fig.data[0]["x"])

@@ -12,9 +12,11 @@ from genmodels.tasks.common import as_choice, as_int, as_seed
 from . import share
 from .common import control, uploads_only, user_errors
 
-# Concurrency groups are shared by every user. GMM clicks stay one at a time (a click queued right behind another must
-# see its result); flows and GANs guard their own session with a lock, so two users' sessions may train at once.
+# Concurrency groups are shared by every user. A mixture, a flow and a GAN each guard their own session with a lock (a
+# click that starts while the previous one runs waits for it and sees its result), so several users' sessions may
+# work at once; a GMM step takes ~20 ms, a flow or GAN step much longer.
 SESSIONS_AT_ONCE = 2
+GMM_AT_ONCE = 4
 
 PLAYGROUND_HELP = """Theory on 2D data, live. Pick or make a data set, then fit it five ways below.
 Every action is also an API endpoint (`playground_*`, listed in the README)."""
@@ -98,7 +100,7 @@ def build(demo: gr.Blocks) -> None:
                     api_name="playground_gmm_init",
                     preprocess=False,
                     concurrency_id="gmm",
-                    concurrency_limit=1,
+                    concurrency_limit=GMM_AT_ONCE,
                 )
                 for button, action in ((e_btn, "E"), (m_btn, "M"), (em_btn, "EM"), (conv_btn, "converge")):
                     button.click(
@@ -108,7 +110,7 @@ def build(demo: gr.Blocks) -> None:
                         api_name=f"playground_gmm_{action.lower()}",
                         preprocess=False,
                         concurrency_id="gmm",
-                        concurrency_limit=1,
+                        concurrency_limit=GMM_AT_ONCE,
                     )
                 bic_btn.click(
                     user_errors(pg.gmm_bic),

@@ -66,7 +66,7 @@ def run_sample(models: list[str], n: float, seed: float, temperature: float, tru
 def run_receptive_fields(row: float, col: float) -> list:
     """The receptive-field view (`api_name=\"receptive_field\"`): a map and a caption per autoregressive model."""
     slots, info = tasks.receptive_fields(row, col)
-    return [value for image, caption in slots for value in (image, caption)] + [info]
+    return [value for image, caption in slots for value in (picture_file(image), caption)] + [info]
 
 
 def pick_pixel(evt: gr.SelectData) -> tuple[int, int]:

@@ -9,7 +9,7 @@ import gradio as gr
 from genmodels.tasks import translate
 
 from . import share
-from .common import on_gpu, uploads_only, user_errors
+from .common import on_gpu, picture_file, uploads_only, user_errors
 
 TRANSLATE_HELP = """Unpaired image-to-image translation: upload, paste or take a picture and pick a direction. You get
 the translation, the round trip back (A → B → A: what cycle consistency keeps) and where the picture changed.
@@ -38,7 +38,8 @@ def run_translate(image, name: str, direction: str, size: float, progress=DOWNLO
     Gradio's check against the radio's first choices would refuse valid API calls); the task checks every value.
     """
     out, back, heat, info, seen = translate.translate(image, name, direction, size)
-    return seen, out, back, heat, translate.status_line(info), info
+    pictures = [picture_file(picture) for picture in (seen, out, back, heat)]  # written once: see picture_file
+    return *pictures, translate.status_line(info), info
 
 
 def _model(text: str) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
 from . import gmm as gmm_lib
@@ -16,6 +17,58 @@ from .ppca import PPCA
 EXTENT = 2.5
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 REAL, FAKE = "#1f77b4", "#d62728"
+
+
+# numpy dtypes plotly.js reads as typed arrays ({"dtype", "bdata"}: base64 of the raw bytes, no text per number)
+TYPED_ARRAYS = {"int8": "i1", "uint8": "u1", "int16": "i2", "uint16": "u2", "int32": "i4", "uint32": "u4"}
+TYPED_ARRAYS |= {"float32": "f4", "float64": "f8"}
+
+
+def _plain(value: object) -> object:
+    """`value` as JSON-ready data for plotly.js: arrays as typed arrays, numpy scalars as numbers, NaN/inf as null
+    (a gap)."""
+    if isinstance(value, dict):  # an unset property (None) is left out, as plotly does
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "iub":  # plotly.js has no 64-bit or boolean typed arrays
+            value = value.astype(np.int32 if value.dtype.kind != "b" else np.uint8)
+        elif value.dtype.kind == "f" and value.dtype not in (np.float32, np.float64):
+            value = value.astype(np.float64)
+        if value.dtype.name not in TYPED_ARRAYS:
+            return [_plain(v) for v in value.tolist()]
+        spec = {"dtype": TYPED_ARRAYS[value.dtype.name], "bdata": base64.b64encode(value.tobytes()).decode("ascii")}
+        return spec | ({"shape": ", ".join(map(str, value.shape))} if value.ndim > 1 else {})
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class Figure:
+    """A plotly figure as plain data, `data` (traces, dicts) and `layout` (a dict), sent to plotly.js as JSON.
+
+    A go.Figure validated every property on every frame, and its `to_json` walked the whole figure again: ~13 ms of
+    CPU a figure, most of what a playground click cost a loaded server. Here nothing is checked per request; a test
+    hands every playground figure to plotly's own validators once (`validated`). Gradio's Plot sends `to_json()`.
+    """
+
+    def __init__(self, data: list[dict], layout: dict):
+        self.data, self.layout = data, layout
+
+    def to_dict(self) -> dict:
+        return {"data": _plain(self.data), "layout": _plain(self.layout)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
+
+    def validated(self):
+        """The same figure as a plotly `go.Figure`, which raises on any property plotly.js does not know."""
+        import plotly.graph_objects as go
+
+        return go.Figure(json.loads(self.to_json()))
 
 
 def _np(points: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -31,18 +84,16 @@ def figure(
     ytitle: str = "",
     top: int = 36,
     **extra,
-) -> go.Figure:
-    """One go.Figure with the playground's layout, built in a single pass: plotly validates every property it is
-    given, so traces are plain dicts (a go.Scatter would be validated, then deep-copied into the figure) and arrays
-    are numpy (a list is checked element by element). That keeps live training at several frames per second."""
+) -> Figure:
+    """A figure with the playground's layout: traces are plain dicts, arrays numpy (sent as typed arrays)."""
     axis = dict(showgrid=False, zeroline=False)
     xaxis, yaxis = dict(title=xtitle), dict(title=ytitle)
     if square:
         xaxis |= axis | dict(range=[-EXTENT, EXTENT], constrain="domain")
         yaxis |= axis | dict(range=[-EXTENT, EXTENT], scaleanchor="x", scaleratio=1)
-    return go.Figure(
-        data=traces,
-        layout=dict(
+    return Figure(
+        traces,
+        dict(
             title=dict(text=title, font=dict(size=14), x=0.02),
             height=height,
             margin=dict(l=8, r=8, t=top, b=8),
@@ -95,14 +146,14 @@ def grid_axes(n: int = 60) -> tuple[np.ndarray, np.ndarray]:
     return xs, xs.copy()
 
 
-def data_figure(points: torch.Tensor, title: str = "Data") -> go.Figure:
+def data_figure(points: torch.Tensor, title: str = "Data") -> Figure:
     return figure([scatter(points, "data", REAL)], title)
 
 
 # --- GMM ------------------------------------------------------------------------------------------------------------
 
 
-def gmm_figure(x: np.ndarray, state: gmm_lib.GMMState, samples: np.ndarray | None = None) -> go.Figure:
+def gmm_figure(x: np.ndarray, state: gmm_lib.GMMState, samples: np.ndarray | None = None) -> Figure:
     """Points coloured by their responsibilities (a blend of component colours) and 2σ ellipses."""
     resp = gmm_lib.e_step(x, state)
     rgb = np.array([[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in PALETTE])[np.arange(state.k) % len(PALETTE)]
@@ -136,29 +187,31 @@ def gmm_figure(x: np.ndarray, state: gmm_lib.GMMState, samples: np.ndarray | Non
     return figure(traces, f"GMM, K={state.k}, after {state.steps} EM steps")
 
 
-def loglik_figure(values: list[float], title: str = "log-likelihood per EM step") -> go.Figure:
+def loglik_figure(values: list[float], title: str = "log-likelihood per EM step") -> Figure:
     trace = dict(type="scatter", x=list(range(len(values))), y=values, mode="lines+markers", name="log-likelihood")
     return figure([trace], title, square=False, height=280, xtitle="EM step")
 
 
-def bic_figure(curve_points: list[tuple[int, float]]) -> go.Figure:
+def bic_figure(curve_points: list[tuple[int, float]]) -> Figure:
     ks, vals = zip(*curve_points, strict=True)
     best = ks[int(np.argmin(vals))]
-    fig = figure(
+    line = dict(type="line", xref="x", yref="paper", x0=best, x1=best, y0=0, y1=1, line=dict(dash="dot", width=1))
+    label = dict(x=best, xref="x", y=1, yref="paper", text=f"best K={best}", showarrow=False, xanchor="left")
+    return figure(
         [dict(type="scatter", x=ks, y=vals, mode="lines+markers", name="BIC")],
         "BIC over K (lower is better)",
         False,
         280,
         "K",
+        shapes=[line],
+        annotations=[label],
     )
-    fig.add_vline(x=best, line_dash="dot", annotation_text=f"best K={best}")
-    return fig
 
 
 # --- PPCA -----------------------------------------------------------------------------------------------------------
 
 
-def ppca_figure(x: np.ndarray, model: PPCA, pca_dir: np.ndarray, samples: np.ndarray) -> go.Figure:
+def ppca_figure(x: np.ndarray, model: PPCA, pca_dir: np.ndarray, samples: np.ndarray) -> Figure:
     """Data, the PCA line, PPCA's W (mean ± 2 columns), its σ noise circle around the mean, and samples."""
     mu = model.mean
     span = np.linspace(-3, 3, 2)[:, None] * pca_dir[:, 0] * math.sqrt(max(np.var(x @ pca_dir[:, 0]), 1e-12)) + mu
@@ -201,7 +254,7 @@ def ppca_figure(x: np.ndarray, model: PPCA, pca_dir: np.ndarray, samples: np.nda
 # --- 2D flow --------------------------------------------------------------------------------------------------------
 
 
-def flow_density_figure(trainer: FlowTrainer, n: int = 60) -> go.Figure:
+def flow_density_figure(trainer: FlowTrainer, n: int = 60) -> Figure:
     xs, ys = grid_axes(n)
     grid = torch.tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
     with torch.no_grad():
@@ -214,7 +267,7 @@ def flow_density_figure(trainer: FlowTrainer, n: int = 60) -> go.Figure:
     return figure(traces, f"Flow density after {trainer.steps} steps")
 
 
-def flow_warp_figure(trainer: FlowTrainer, lines: int = 13, points: int = 60) -> go.Figure:
+def flow_warp_figure(trainer: FlowTrainer, lines: int = 13, points: int = 60) -> Figure:
     """The latent grid pushed through the inverse flow: how N(0, I)'s square grid bends into the data."""
     t = torch.linspace(-2.5, 2.5, points)
     grid_lines = []
@@ -235,7 +288,7 @@ def thin(xs, ys, most: int = 300) -> tuple[np.ndarray, np.ndarray]:
     return xs[idx], ys[idx]
 
 
-def history_figure(series: dict[str, tuple[list, list]], title: str, ytitle: str = "") -> go.Figure:
+def history_figure(series: dict[str, tuple[list, list]], title: str, ytitle: str = "") -> Figure:
     traces = [curve(*thin(x, y), name, PALETTE[i % len(PALETTE)]) for i, (name, (x, y)) in enumerate(series.items())]
     # "by step" in the title, not an x-axis title: a phone-width legend of two rows would sit on top of it
     return figure(traces, f"{title}, by step", square=False, height=300, ytitle=ytitle)
@@ -246,7 +299,7 @@ def history_figure(series: dict[str, tuple[list, list]], title: str, ytitle: str
 
 def gan_figure(
     gan: GAN2D, real: torch.Tensor, modes: tuple[torch.Tensor, np.ndarray] | None = None, n: int = 40
-) -> go.Figure:
+) -> Figure:
     """Critic/D heatmap, G's image of a noise grid, real and generated points; with `modes` (centres, reached),
     every mode G misses is marked with a cross, so mode collapse shows at a glance."""
     xs, ys = grid_axes(n)
@@ -286,7 +339,7 @@ def gan_figure(
     return figure(traces, f"{title}<br><span style='font-size:11px'>heatmap: {label}</span>", top=54)
 
 
-def optimal_d_figure(gan: GAN2D, real: torch.Tensor, n: int = 50) -> go.Figure:
+def optimal_d_figure(gan: GAN2D, real: torch.Tensor, n: int = 50) -> Figure:
     xs, ys = grid_axes(n)
     d_star = optimal_discriminator(real, gan.samples(len(real)), xs, ys)
     heat = dict(
@@ -298,7 +351,7 @@ def optimal_d_figure(gan: GAN2D, real: torch.Tensor, n: int = 50) -> go.Figure:
 # --- divergence lab -------------------------------------------------------------------------------------------------
 
 
-def parallel_lines_figure(theta: float) -> go.Figure:
+def parallel_lines_figure(theta: float) -> Figure:
     y = [-1, 1]
     traces = [
         dict(type="scatter", x=[0, 0], y=y, mode="lines", name="P: x = 0", line=dict(color=REAL, width=5)),
@@ -314,8 +367,8 @@ def parallel_lines_figure(theta: float) -> go.Figure:
     return figure(traces, "Parallel lines (Arjovsky et al. 2017, Example 1)")
 
 
-def fit_figure(result: dict) -> go.Figure:
-    grid = result["grid"]
+def fit_figure(result: dict) -> Figure:
+    grid, p = result["grid"][::4], result["p"][::4]  # 501 of the 2,001 quadrature points draw the same curves
 
     def normal(fit: dict) -> np.ndarray:
         return np.exp(-0.5 * ((grid - fit["mu"]) / fit["sigma"]) ** 2) / (fit["sigma"] * math.sqrt(2 * math.pi))
@@ -324,7 +377,7 @@ def fit_figure(result: dict) -> go.Figure:
         dict(
             type="scatter",
             x=grid,
-            y=result["p"],
+            y=p,
             mode="lines",
             name="p: two-mode mixture",
             line=dict(color="black", width=3),

@@ -70,26 +70,30 @@ def fit_closed_form(x: np.ndarray, q: int = 1) -> PPCA:
 def fit_em(x: np.ndarray, q: int = 1, steps: int = 500, seed: int = 0, tol: float = 1e-10) -> tuple[PPCA, list[float]]:
     """PPCA by EM from a random W; returns the fit and its log-likelihood after each step (σ² ≥ `noise_floor`).
 
-    E-step: M = WᵀW + σ²I, E[z_n] = M⁻¹Wᵀ(x_n − μ), E[z_n z_nᵀ] = σ²M⁻¹ + E[z_n]E[z_n]ᵀ.
-    M-step: W = [Σ (x_n − μ)E[z_n]ᵀ][Σ E[z_n z_nᵀ]]⁻¹,
-            σ² = (1/Nd) Σ {‖x_n − μ‖² − 2E[z_n]ᵀWᵀ(x_n − μ) + tr(E[z_n z_nᵀ] WᵀW)}.
+    The paper's EM written with the sample covariance S (Tipping & Bishop, eqs. (29) and (30)), so a step costs the
+    same for ten points or ten thousand: with M = WᵀW + σ²I,
+        W ← S W (σ²I + M⁻¹WᵀSW)⁻¹,   σ² ← tr(S − S W M⁻¹ W_newᵀ) / d,
+    and the log-likelihood is −N/2 {d ln 2π + ln|C| + tr(C⁻¹S)}.
     """
     _check(x, q)
     n, d = x.shape
     rng = np.random.default_rng(seed)
     mean = x.mean(0)
     xc = x - mean
+    S = xc.T @ xc / n
+    floor = noise_floor(x)
     W = rng.standard_normal((d, q))
-    sigma2 = float(xc.var())
+    sigma2 = float(np.trace(S)) / d
     history: list[float] = []
     for _ in range(steps):
         m_inv = np.linalg.inv(W.T @ W + sigma2 * np.eye(q))
-        ez = xc @ W @ m_inv.T  # (n, q)
-        ezz = n * sigma2 * m_inv + ez.T @ ez  # Σ_n E[z_n z_nᵀ], (q, q)
-        W = (xc.T @ ez) @ np.linalg.inv(ezz)
-        sigma2 = float(((xc**2).sum() - 2 * (ez * (xc @ W)).sum() + np.trace(ezz @ W.T @ W)) / (n * d))
-        sigma2 = max(sigma2, noise_floor(x))
-        history.append(PPCA(mean, W, sigma2).log_likelihood(x))
+        sw = S @ W
+        W_new = sw @ np.linalg.inv(sigma2 * np.eye(q) + m_inv @ W.T @ sw)
+        sigma2 = max(float(np.trace(S - sw @ m_inv @ W_new.T)) / d, floor)
+        W = W_new
+        c = W @ W.T + sigma2 * np.eye(d)
+        log_det = np.linalg.slogdet(c)[1]
+        history.append(float(-0.5 * n * (d * math.log(2 * math.pi) + log_det + np.trace(np.linalg.solve(c, S)))))
         if len(history) > 1 and abs(history[-1] - history[-2]) < tol * n:
             break
     return PPCA(mean, W, sigma2), history

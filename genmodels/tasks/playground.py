@@ -6,7 +6,6 @@ in; everything else is recomputed from the data points.
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 import time
@@ -98,8 +97,12 @@ def _need(data: Data | None) -> Data:
 
 @dataclass
 class GMMSession:
+    """A mixture being fitted. Steps change it in place under its lock, so a click that starts while the previous one
+    runs waits for it and then sees its result (no global one-at-a-time queue across users is needed)."""
+
     state: gmm.GMMState
     resp: np.ndarray | None = None  # responsibilities from the last E-step not yet used by an M-step
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def gmm_start(data: Data | None, k: object = 8, init: str = "kmeans++", seed: object = 0) -> tuple:
@@ -115,23 +118,25 @@ def gmm_step(data: Data | None, session: GMMSession | None, action: str) -> tupl
     """action: "E" (responsibilities only), "M" (parameters from the last E-step), "EM" (one step), "converge"."""
     if session is None:
         raise ValueError("Initialise the mixture first.")
+    if action not in ("E", "M", "EM", "converge"):
+        raise ValueError(f"Unknown EM action {action!r}; use E, M, EM or converge.")
     data = _need(data)
     x = data.points.double().numpy()
-    if action == "E":
-        session.resp = gmm.e_step(x, session.state)
-    elif action == "M":
-        resp = session.resp if session.resp is not None else gmm.e_step(x, session.state)
-        new = gmm.m_step(x, resp)
-        new.log_likelihoods = session.state.log_likelihoods + [gmm.log_likelihood(x, new)]
-        new.steps = session.state.steps + 1
-        session = GMMSession(new)
-    elif action == "EM":
-        session = GMMSession(gmm.em_step(x, session.state))
-    elif action == "converge":
-        session = GMMSession(gmm.fit(x, session.state))
-    else:
-        raise ValueError(f"Unknown EM action {action!r}; use E, M, EM or converge.")
-    return (session, *gmm_views(data, session))
+    with session.lock:
+        if action == "E":
+            session.resp = gmm.e_step(x, session.state)
+            return (session, *gmm_views(data, session))
+        if action == "M":
+            resp = session.resp if session.resp is not None else gmm.e_step(x, session.state)
+            new = gmm.m_step(x, resp)
+            new.log_likelihoods = session.state.log_likelihoods + [gmm.log_likelihood(x, new)]
+            new.steps = session.state.steps + 1
+        elif action == "EM":
+            new = gmm.em_step(x, session.state)
+        else:
+            new = gmm.fit(x, session.state)
+        session.state, session.resp = new, None
+        return (session, *gmm_views(data, session))
 
 
 def gmm_views(data: Data, session: GMMSession) -> tuple:
@@ -331,7 +336,7 @@ def gan_step(session: GANSession | None, steps: object = 1) -> tuple:
     if session is None:
         raise ValueError("Create the GAN first.")
     steps = as_int(steps, "Steps", 1, 5000)
-    with session.lock:
+    with session.lock, one_intra_op_thread():
         session.gan.step(steps)
     return (session, *gan_views(session))
 
@@ -339,12 +344,31 @@ def gan_step(session: GANSession | None, steps: object = 1) -> tuple:
 # --- divergence lab -------------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=256)
+KL_SEPARATIONS = tuple(0.5 * i for i in range(1, 17))  # the slider's stops, 0.5 … 8
+MAX_KL_FITS = 256  # fits kept: the slider's stops and the first other separations asked through the API
+_kl_fits: dict[float, dict] = {}
+_kl_lock = threading.Lock()  # one fit at a time: users asking at once for a new one wait for it, not compute it twice
+
+
 def _kl_fit(separation: float) -> dict:
-    """The fit depends on the separation alone (400 Adam steps, ~0.2 s): each one is computed once per process, on
-    one intra-op thread (tiny tensors), and shared by every user who asks for it."""
-    with one_intra_op_thread():
-        return divergences.fit_gaussian_to_mixture(separation)
+    """The fit depends on the separation alone (400 Adam steps): each is computed once per process, on one intra-op
+    thread (tiny tensors), and shared by every user who asks for it."""
+    fit = _kl_fits.get(separation)
+    if fit is None:
+        with _kl_lock, one_intra_op_thread():
+            fit = _kl_fits.get(separation)  # computed meanwhile by whoever held the lock
+            if fit is None:
+                fit = divergences.fit_gaussian_to_mixture(separation)
+                if len(_kl_fits) < MAX_KL_FITS:
+                    _kl_fits[separation] = fit
+    return fit
+
+
+def warm_kl_fits() -> None:
+    """Fit every separation the slider offers in one batched descent (~0.3 s), once, at start-up."""
+    with _kl_lock, one_intra_op_thread():
+        fits = divergences.fit_gaussians_to_mixtures(KL_SEPARATIONS)
+        _kl_fits.update(zip(KL_SEPARATIONS, fits, strict=True))
 
 
 def divergence(theta: object = 0.5) -> tuple:
