@@ -41,7 +41,8 @@ if __name__ == "__main__":
     # then finds its GAN or mixture gone and is asked, in our words, to create it again. (A launch() argument:
     # launch() resets the attribute, so setting it on demo beforehand kept Gradio's 10,000.)
     sessions_kept = 64
-    try:  # two malloc arenas, not 8 per core: with one per worker thread, freed memory stayed scattered and RSS crept up
+    # Two malloc arenas, not 8 per core: with one per worker thread, freed memory stayed scattered and RSS crept up.
+    try:
         ctypes.CDLL("libc.so.6").mallopt(-8, 2)  # M_ARENA_MAX
     except (OSError, AttributeError):  # not glibc
         pass
