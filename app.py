@@ -16,12 +16,12 @@ import gradio as gr
 from genmodels.tasks import playground as playground_tasks
 from genmodels.tasks import status as self_check
 from ui import playground, sample, share, status, translate
-from ui.common import CSS
+from ui.common import CSS, THEME
 
 with gr.Blocks(title="genmodels") as demo:
     gr.Markdown("# genmodels\nDeep generative models you can explore in the browser, each trained on real data.")
     with gr.Tabs(elem_id="tabs"):
-        sample.build()
+        sample.build(demo)
         translate.build()
         playground.build(demo)
     status.build(demo)
@@ -49,5 +49,5 @@ if __name__ == "__main__":
     # show_error=False: a client sees our sentences (gr.Error) and never an exception's own text, which can hold
     # server paths and handler names; real faults are logged with their traceback (ui.common.user_errors).
     demo.queue(default_concurrency_limit=2).launch(
-        css=CSS, show_error=False, max_file_size="20mb", state_session_capacity=sessions_kept
+        css=CSS, theme=THEME, show_error=False, max_file_size="20mb", state_session_capacity=sessions_kept
     )

@@ -81,7 +81,8 @@ def hub_paths(entry: registry.ModelEntry, filenames: tuple[str, ...], timeout: f
             return [Path(fetch(f, True)) for f in filenames]
         except LocalEntryNotFoundError:
             if constants.HF_HUB_OFFLINE:
-                raise ValueError(f"{entry.name}: {where} and the Hub is off (HF_HUB_OFFLINE). {advice}") from None
+                message = f"{entry.name}: {where} and the Hub is off (HF_HUB_OFFLINE). {advice}"
+                raise WeightsUnavailable(message, entry) from None
         get_hf_file_metadata(hf_hub_url(entry.hub_repo, filenames[0], revision=entry.revision))
         return None
 
@@ -90,15 +91,29 @@ def hub_paths(entry: registry.ModelEntry, filenames: tuple[str, ...], timeout: f
     except ValueError:
         raise
     except TimeoutError:
-        raise ValueError(
+        message = (
             f"{entry.name}: {where} and the Hub ({constants.ENDPOINT}) did not answer within {timeout:g} s. {advice}"
-        ) from None
+        )
+        raise WeightsUnavailable(message, entry) from None
     except Exception as exc:
-        raise ValueError(
+        message = (
             f"{entry.name}: {where} and {entry.hub_repo}@{entry.revision} could not be fetched from "
             f"{constants.ENDPOINT} ({type(exc).__name__}). {advice}"
-        ) from exc
+        )
+        raise WeightsUnavailable(message, entry) from exc
     return paths or [Path(fetch(f, False)) for f in filenames]
+
+
+class WeightsUnavailable(ValueError):
+    """The weights are neither here nor to be had from the Hub. `str()` is the full story for a terminal (the cause,
+    the command to run); `in_app` is what a person in the app can do about it."""
+
+    def __init__(self, message: str, entry: registry.ModelEntry):
+        super().__init__(message)
+        self.in_app = (
+            f"{entry.title}: its weights come from the Hugging Face Hub, which this server cannot reach now. "
+            "Choose one of the bundled models."
+        )
 
 
 def hub_folder(entry: registry.ModelEntry, timeout: float = HUB_TIMEOUT_S) -> Path:

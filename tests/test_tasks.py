@@ -175,3 +175,20 @@ def test_self_check_reports_every_model_and_isolates_a_broken_one(tiny_checkpoin
     assert all(r["ok"] for name, r in rows.items() if name not in ("wgan-gp-mnist", "cyclegan-horse2zebra"))
     table = status.status_table()
     assert table.startswith(f"{len(rows) - 2} of {len(rows)} models loaded") and "✗" in table
+
+
+def test_each_family_keeps_temperature_where_it_draws_well():
+    """Pixel-by-pixel models draw blank tiles below t = 0.8: they sample at 0.8 and say so; a GAN takes 0.3 as is."""
+    pixel, gan = tasks.sample_models(["pixelcnn-mnist", "dcgan-mnist"], n=1, temperature=0.3)
+    assert pixel["temperature_used"] == 0.8 and "error" not in pixel
+    assert "temperature_used" not in gan and "error" not in gan
+    notes = dict((note, models) for models, note in tasks.sample.temperature_notes())
+    assert any("0.8" in note and "PixelCNN" in models for note, models in notes.items())
+
+
+def test_translation_models_say_what_they_take():
+    choices = dict((name, title) for title, name in tasks.translate.model_choices())
+    assert choices["cyclegan-horse2zebra"].endswith("takes a photo") and tasks.translate.takes_photos(
+        "cyclegan-horse2zebra"
+    )
+    assert choices["cyclegan-mnist"].endswith("takes a digit") and not tasks.translate.takes_photos("stargan-mnist")

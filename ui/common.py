@@ -34,10 +34,32 @@ except ImportError:
         return fn
 
 
+# Fonts the machine has: the default theme asks Google Fonts for its typefaces, and a page with no network (or a
+# partial subset) drew one bold word in two fonts. System stacks render the same everywhere, offline too.
+THEME = gr.themes.Default(
+    font=["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "Liberation Sans", "Arial", "sans-serif"],
+    font_mono=[
+        "ui-monospace",
+        "SFMono-Regular",
+        "Menlo",
+        "Consolas",
+        "Liberation Mono",
+        "DejaVu Sans Mono",
+        "monospace",
+    ],
+)
+
 CSS = """
 .slot-image img { image-rendering: pixelated; }
+/* a picture's download / full-screen buttons sit in a strip above it, never on its pixels */
+.slot-image .image-container { padding-top: 34px; }
+.slot-image .icon-button-wrapper { top: 0 !important; right: 0 !important; }
+/* the Sample tab's models: as many columns of at least 220 px as fit, so five never leave one alone on a row */
+#sample-slots { display: grid !important; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px; }
+/* a phone shows the action and its result first, then the controls (the layout rule of every tab) */
+@media (max-width: 640px) { .result-first { order: -1; } }
 /* a phone fits all five playground sub-tabs on one line instead of folding three into a menu */
-@media (max-width: 480px) { .tab-container button { padding: 0 7px; } }
+@media (max-width: 480px) { .tab-container button { padding: 0 5px; font-size: 13px; } }
 """
 FAULT = "Something went wrong on the server; it has been logged. Try again, or choose another model or setting."
 
@@ -131,6 +153,19 @@ def picture_file(picture) -> str | None:
             Image.fromarray(picture).save(tmp, "PNG")
         os.replace(tmp.name, path)
     return str(path)
+
+
+def picture(**kwargs) -> gr.Image:
+    """An output picture, shown one way everywhere: no label chip over its pixels (its caption is a Markdown outside
+    it), download and full-screen buttons in a strip above it, pixels drawn sharp when enlarged."""
+    return gr.Image(
+        show_label=False,
+        buttons=["download", "fullscreen"],
+        format="png",
+        interactive=False,
+        elem_classes="slot-image",
+        **kwargs,
+    )
 
 
 def control(label: str, **kwargs) -> gr.Button:

@@ -9,18 +9,20 @@ from genmodels.tasks import receptive
 from genmodels.tasks.common import as_bool, as_float, as_int, as_seed
 
 from . import share
-from .common import on_gpu, picture_file, user_errors
+from .common import on_gpu, picture, picture_file, user_errors
 
 SAMPLE_HELP = """Every model draws from the **same seed**, so changing one control changes one thing.
-**Temperature** scales the spread of every latent model's prior and divides autoregressive models' logits
-(lower = cleaner, less varied). **Truncation** (GANs) redraws each latent coordinate into [−t, t]; 0 turns it off.
-**Digit** asks the class-conditional Gated PixelCNN for one digit; *any* draws a digit at random first, then the
-image given it (the mixture over digits its NLL badge scores). Autoregressive models (PixelCNN, Gated PixelCNN,
-PixelRNN) draw pixel by pixel in raster order, and you watch the rows fill in. The **VQ-VAE** has no Gaussian
-latent: it draws a 7×7 grid of codebook indices from its own Gated PixelCNN prior, then decodes it.
-The badge is the model's held-out score on the test split; the caption under each grid lists the digits the
-project's classifier sees. *Nearest training image* puts beside every sample the closest image of the training set
-(L2 in pixels): a sample that equals its neighbour was memorised."""
+**Truncation** (GANs) redraws each latent coordinate into [−t, t]; 0 turns it off. **Digit** asks the
+class-conditional Gated PixelCNN for one digit; *any* draws a digit at random first, then the image given it (the
+mixture over digits its NLL badge scores). Autoregressive models (PixelCNN, Gated PixelCNN, PixelRNN) draw pixel by
+pixel in raster order, and you watch the rows fill in. The **VQ-VAE** has no Gaussian latent: it draws a 7×7 grid of
+codebook indices from its own Gated PixelCNN prior, then decodes it. The badge is the model's held-out score on the
+test split; the caption under each grid lists the digits the project's classifier sees. *Nearest training image*
+puts beside every sample the closest image of the training set (L2 in pixels): a sample that equals its neighbour was
+memorised.
+
+**Temperature** (1 = the trained model) does not mean the same for every family:
+""" + "\n".join(f"- **{models}**: {note}" for models, note in tasks.sample.temperature_notes())
 
 
 def _slot_updates(result: dict | None) -> list:
@@ -36,11 +38,13 @@ def _slot_updates(result: dict | None) -> list:
         f" (+ load {result['load_s']:.2f} s)" if result["load_s"] > 0.05 else ""
     )
     lines = [f"**{result['title']}** · {timing}", f"`{result['badge']}`"]
+    if "temperature_used" in result:
+        lines.append(f"temperature {result['temperature_used']:g}: the nearest this family draws well at")
     if result.get("labels") is not None:
         lines.append("classifier: " + " ".join(str(c) for c in result["labels"]))
     nearest = gr.update(visible=False, value=None)
     if "nearest_grid" in result:
-        lines.append(f"mean L2 to nearest training image: {result['nearest_l2_mean']:.2f}")
+        lines.append(f"below, each sample beside its nearest training image: mean L2 {result['nearest_l2_mean']:.2f}")
         nearest = gr.update(visible=True, value=picture_file(result["nearest_grid"]))
     elif "nearest_error" in result:
         lines.append(f"⚠️ {result['nearest_error']}")
@@ -55,11 +59,22 @@ def run_sample(models: list[str], n: float, seed: float, temperature: float, tru
     Streams: the slots fill in model by model, and autoregressive models' grids row by row.
     """
     for results in tasks.sample_stream(models, n, seed, temperature, truncation, nearest, digit):
-        by_name = {r["model"]: r for r in results}
-        outputs = []
-        for name in tasks.sampleable_models():
-            outputs += _slot_updates(by_name.get(name))
-        yield outputs + [tasks.summary(results)]
+        yield _outputs(results)
+
+
+@user_errors
+def first_sample(*controls) -> list:
+    """What the tab shows as a page opens, before any click: the samples for the page's controls (the defaults, or
+    those of a shared link), computed once per process for each distinct view."""
+    return _outputs(tasks.sample.first_view(*controls))
+
+
+def _outputs(results: list[dict]) -> list:
+    by_name = {r["model"]: r for r in results}
+    outputs = []
+    for name in tasks.sampleable_models():
+        outputs += _slot_updates(by_name.get(name))
+    return outputs + [tasks.summary(results)]
 
 
 @user_errors
@@ -87,9 +102,8 @@ def _digit(text: str) -> str:
     return "any" if text == "any" else str(as_int(text, "Digit", 0, 9))
 
 
-def build() -> None:
+def build(demo: gr.Blocks) -> None:
     with share.tab(gr.Tab("Sample", id="sample"), "sample"):
-        gr.Markdown(SAMPLE_HELP)
         with gr.Row():
             with gr.Column(scale=1, min_width=240):
                 models = gr.CheckboxGroup(
@@ -97,7 +111,9 @@ def build() -> None:
                 )
                 n = gr.Slider(1, tasks.MAX_SAMPLES, value=16, step=1, label="Samples per model", elem_id="sample-n")
                 seed = gr.Number(0, label="Seed", elem_id="sample-seed")
-                temperature = gr.Slider(0.05, 2.0, value=1.0, step=0.05, label="Temperature")
+                temperature = gr.Slider(
+                    0.05, 2.0, value=1.0, step=0.05, label="Temperature (what it does per family: below)"
+                )
                 digit = gr.Dropdown(
                     ["any", *map(str, range(10))], value="any", label="Digit (class-conditional models)"
                 )
@@ -112,36 +128,25 @@ def build() -> None:
                 share.shared(digit, "digit", _digit)
                 share.shared(truncation, "truncation", lambda t: as_float(t, "t", 0.0, 4.0))
                 share.shared(nearest, "nearest", lambda t: as_bool(t, "nearest"))
+            with gr.Column(scale=4, elem_classes="result-first"):
                 button = gr.Button("Sample", variant="primary", elem_id="sample-button")
-            with gr.Column(scale=4):
                 slot_outputs = []
-                with gr.Row(equal_height=False):
-                    for title, name in tasks.sample.model_choices():
+                with gr.Row(equal_height=False, elem_id="sample-slots"):
+                    for _, name in tasks.sample.model_choices():
                         with gr.Column(visible=False, min_width=220, elem_id=f"slot-{name}") as column:
-                            grid = gr.Image(
-                                label=title,
-                                format="png",
-                                buttons=["download"],
-                                interactive=False,
-                                elem_id=f"grid-{name}",
-                                elem_classes="slot-image",
-                            )
+                            grid = picture(elem_id=f"grid-{name}")
                             caption = gr.Markdown(elem_id=f"caption-{name}")
-                            neighbours = gr.Image(
-                                label="sample | nearest training image",
-                                format="png",
-                                buttons=["download"],
-                                interactive=False,
-                                visible=False,
-                                elem_classes="slot-image",
-                            )
+                            neighbours = picture(visible=False, elem_id=f"nearest-{name}")
                         slot_outputs += [column, grid, caption, neighbours]
+                with gr.Accordion("How to read these samples", open=False, elem_id="sample-help"):
+                    gr.Markdown(SAMPLE_HELP)
                 with gr.Accordion("Details (JSON)", open=False):
                     details = gr.JSON(elem_id="sample-json")
+        controls = [models, n, seed, temperature, truncation, nearest, digit]
         # preprocess=False: raw values reach the task, which checks them all and says what is wrong in words.
         button.click(
             run_sample,
-            [models, n, seed, temperature, truncation, nearest, digit],
+            controls,
             slot_outputs + [details],
             api_name="sample",
             preprocess=False,
@@ -150,6 +155,8 @@ def build() -> None:
             concurrency_limit=1,
         )
         receptive_field_view()
+    # after the address's values are in the controls (share.restored), so a shared link opens on its own samples
+    share.restored.append((first_sample, controls, slot_outputs + [details]))
 
 
 def receptive_field_view() -> None:
@@ -165,9 +172,9 @@ def receptive_field_view() -> None:
             col = gr.Slider(0, 27, value=14, step=1, label="Column", elem_id="rf-col")
         outputs = []
         with gr.Row():
-            for title, name in receptive.model_choices():
+            for _, name in receptive.model_choices():
                 with gr.Column(min_width=200):
-                    image = gr.Image(label=title, interactive=False, elem_id=f"rf-{name}", format="png")
+                    image = picture(elem_id=f"rf-{name}")
                     caption = gr.Markdown()
                     outputs += [image, caption]
         info = gr.JSON(visible=False)

@@ -19,6 +19,8 @@ _WRITE = """(value) => {
 
 SHARED: dict[str, tuple[gr.components.Component, Callable[[str], object]]] = {}  # address key -> control, reader
 TABS: dict[str, str] = {}  # tab id -> its label
+# (fn, inputs, outputs) a tab runs as the page opens, once the address's values are in its controls
+restored: list[tuple[Callable, list, list]] = []
 
 
 def shared(component: gr.components.Component, key: str, read: Callable[[str], object]) -> gr.components.Component:
@@ -61,6 +63,8 @@ def build(demo: gr.Blocks) -> None:
                 updates.append(gr.skip())
         return updates
 
-    demo.load(restore, None, [label, *controls], api_name=False, queue=False).then(
+    opened = demo.load(restore, None, [label, *controls], api_name=False, queue=False).then(
         None, [label], None, js=_OPEN_TAB, api_name=False, queue=False
     )
+    for fn, inputs, outputs in restored:  # first views: one at a time across users, each cached by its task
+        opened.then(fn, inputs, outputs, api_name=False, preprocess=False, concurrency_id="first", concurrency_limit=1)

@@ -9,7 +9,7 @@ import gradio as gr
 from genmodels.tasks import translate
 
 from . import share
-from .common import on_gpu, picture_file, uploads_only, user_errors
+from .common import on_gpu, picture, picture_file, uploads_only, user_errors
 
 TRANSLATE_HELP = """Unpaired image-to-image translation: upload, paste or take a picture and pick a direction. You get
 the translation, the round trip back (A → B → A: what cycle consistency keeps) and where the picture changed.
@@ -22,8 +22,11 @@ EXAMPLES = sorted(str(p) for p in (Path(__file__).resolve().parents[1] / "assets
 
 
 def translate_choices(name: str):
+    """A model's directions, and the working-size slider only for models that take photos."""
+    if name not in translate.models():
+        return gr.skip(), gr.skip()
     directions = translate.directions(name)
-    return gr.update(choices=directions, value=directions[0])
+    return gr.update(choices=directions, value=directions[0]), gr.update(visible=translate.takes_photos(name))
 
 
 DOWNLOAD_PROGRESS = gr.Progress(track_tqdm=True)  # huggingface_hub's tqdm bars become the UI's progress bar
@@ -50,7 +53,6 @@ def _model(text: str) -> str:
 
 def build() -> None:
     with share.tab(gr.Tab("Translate", id="translate"), "translate"):
-        gr.Markdown(TRANSLATE_HELP)
         names = translate.models()
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
@@ -72,26 +74,38 @@ def build() -> None:
                     *translate.WORKING_SIZES,
                     value=translate.DEFAULT_WORKING_SIZE,
                     step=32,
-                    label="Working size: shorter side in pixels (photo models)",
+                    label="Working size: the photo's shorter side, in pixels",
+                    visible=translate.takes_photos(names[0]),
+                    elem_id="tr-size",
                 )
                 button = gr.Button("Translate", variant="primary", elem_id="tr-button")
                 if EXAMPLES:
                     gr.Examples(EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)")
-            with gr.Column(scale=2):
-                with gr.Row():
-                    seen = gr.Image(label="What the network sees", interactive=False, elem_id="tr-seen")
-                    output = gr.Image(label="Translated", interactive=False, elem_id="tr-output")
-                    back = gr.Image(label="Back again (A → B → A)", interactive=False)
-                    heat = gr.Image(label="Where it changed", interactive=False)
+            with gr.Column(scale=2, elem_classes="result-first"):
                 status = gr.Markdown(elem_id="tr-status")
+                pictures = []
+                with gr.Row(elem_id="tr-pictures"):
+                    for caption, elem_id in (
+                        ("What the network sees", "tr-seen"),
+                        ("Translated", "tr-output"),
+                        ("Back again (A → B → A)", "tr-back"),
+                        ("Where it changed", "tr-heat"),
+                    ):
+                        with gr.Column(min_width=160):
+                            gr.Markdown(f"**{caption}**")
+                            pictures.append(picture(elem_id=elem_id))
                 info = gr.JSON(label="Details", elem_id="tr-info")
-        model.change(translate_choices, [model], [direction], api_name=False, preprocess=False)
+        with gr.Accordion("About these models", open=False):
+            gr.Markdown(TRANSLATE_HELP)
+        model.change(translate_choices, [model], [direction, size], api_name=False, preprocess=False)
+        button.click(lambda: "", None, [status], api_name=False, queue=False)  # the last answer goes as you click
         button.click(
             run_translate,
             [image, model, direction, size],
-            [seen, output, back, heat, status, info],
+            [*pictures, status, info],
             api_name="translate",
             preprocess=False,
+            show_progress_on=[status],  # one progress bar (or error), not one per picture
             concurrency_id="translate",
             concurrency_limit=1,
         )

@@ -63,6 +63,8 @@ class Recipe:
         conditional: takes a class label (`condition=`) when sampling and scoring.
         truncation: its `sample` takes `truncation=` (a GAN's latent).
         translates: keeps the translation contract (`translate(x, source, target)`, `domains`).
+        temperature: what sampling temperature t does for this family, in one sentence for the Sample tab.
+        temperatures: the (lowest, highest) t the family draws sensibly at; the Sample tab keeps t inside and says so.
     """
 
     family: str
@@ -79,6 +81,8 @@ class Recipe:
     conditional: bool = False
     truncation: bool = False
     translates: bool = False
+    temperature: str = "t scales the spread of the latent prior, z ~ N(0, t²I): lower = more typical, less varied."
+    temperatures: tuple[float, float] = (0.05, 2.0)
 
 
 def numbers_badge(metrics: dict) -> str:

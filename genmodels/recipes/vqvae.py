@@ -111,4 +111,5 @@ VQVAE = Recipe(
     samples=True,
     encodes=True,
     likelihood="bound",
+    temperature="t divides the logits of the prior over the 7×7 code grid: lower = the commonest code patterns.",
 )

@@ -8,6 +8,7 @@ model, and every few rows while an autoregressive model fills its images in rast
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -128,6 +129,9 @@ def sample_one(
     """One model's result, first partial ones (with "rows_done") while it draws; errors go in the result."""
     entry = registry.get(name)
     result = {"model": name, "title": entry.title, "family": entry.family}
+    low, high = entry.recipe.temperatures
+    if not low <= temperature <= high:  # outside what the family draws sensibly at: its nearest sensible value
+        result["temperature_used"] = temperature = min(max(temperature, low), high)
     try:
         start = time.perf_counter()
         model = hub.cached(name)
@@ -178,8 +182,9 @@ def sample_stream(
         models: registry names (see `sampleable_models`).
         n: images per model, 1..MAX_SAMPLES.
         seed: 0..common.MAX_SEED; the same seed gives the same images.
-        temperature: (0, 2]; 1 is the trained model. Latent models scale their prior's standard deviation;
-            autoregressive models divide their logits by it.
+        temperature: [0.05, 2]; 1 is the trained model. Latent models scale their prior's standard deviation;
+            autoregressive models divide their logits by it. Each family keeps it within its recipe's
+            `temperatures`; a model that used another value says so in `temperature_used`.
         truncation: for GANs, resample each latent coordinate into [-t, t]; 0 turns it off.
         nearest: also find each sample's closest training image (a memorisation check).
         digit: 0..9 asks class-conditional models (Gated PixelCNN) for that digit; None, "any" or −1: any digit.
@@ -226,6 +231,32 @@ def sample_models(*args, **kwargs) -> list[dict]:
     for results in sample_stream(*args, **kwargs):  # noqa: B007 (the last value is the answer)
         pass
     return results
+
+
+@functools.lru_cache(maxsize=8)
+def _settled(*args) -> tuple[dict, ...]:
+    return tuple(sample_models(list(args[0]), *args[1:]))
+
+
+def first_view(models: list[str] | str, *rest: object) -> list[dict]:
+    """What the Sample tab shows as a page opens: `sample_models` for the page's controls (the arguments of
+    `sample_stream`). Each distinct view is computed once per process and shared (most pages open on the defaults;
+    a shared link reproduces its own)."""
+    args = (tuple(models) if isinstance(models, (list, tuple)) else (models,), *rest)
+    try:
+        hash(args)
+    except TypeError:  # a list or dict where a number goes: no cache, and the validation says what is wrong
+        return sample_models(list(args[0]), *rest)
+    return list(_settled(*args))
+
+
+def temperature_notes() -> list[tuple[str, str]]:
+    """(the models, what temperature does to them) for each family that samples, from the family's recipe."""
+    notes: dict[str, list[str]] = {}
+    for name in sampleable_models():
+        entry = registry.get(name)
+        notes.setdefault(entry.recipe.temperature, []).append(entry.title)
+    return [(", ".join(titles), note) for note, titles in notes.items()]
 
 
 def summary(results: list[dict]) -> dict:

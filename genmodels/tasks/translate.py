@@ -11,6 +11,7 @@ and thin, an unknown model or direction.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
@@ -27,14 +28,16 @@ MAX_ASPECT = 8.0  # longer side at most 8× the shorter one
 WORKING_SIZES = (64, 512)
 DEFAULT_WORKING_SIZE = 256
 
+log = logging.getLogger(__name__)
+
 
 def models() -> list[str]:
     return registry.names(translates=True)
 
 
 def model_choices() -> list[tuple[str, str]]:
-    """(title, name) of every translation model."""
-    return [(registry.get(name).title, name) for name in models()]
+    """(title, name) of every translation model; the title says whether it takes photos or digits."""
+    return [(f"{registry.get(n).title} — takes {'a photo' if takes_photos(n) else 'a digit'}", n) for n in models()]
 
 
 def directions(name: str) -> list[str]:
@@ -139,7 +142,11 @@ def translate(
     source, target = direction.split(" → ")
     size = as_int(working_size, "Working size", *WORKING_SIZES)
     picture = open_image(image)
-    model = hub.cached(name)
+    try:
+        model = hub.cached(name)
+    except hub.WeightsUnavailable as exc:  # the terminal's story (HF_HUB_OFFLINE, a CLI command) goes to the log
+        log.warning("%s", exc)
+        raise ValueError(exc.in_app) from None
     if model.native_size:
         x, upscale = digit_tensor(picture, model.native_size), 8
     else:
@@ -167,12 +174,20 @@ def translate(
     return _picture(y, upscale), _picture(back, upscale), heat, info, _picture(x, upscale)
 
 
+def takes_photos(name: str) -> bool:
+    """Whether a translation model works on photos at a chosen size (True) or on 28×28 digits (False)."""
+    return registry.get(name).recipe.config.get("native_size") is None
+
+
 def status_line(info: dict) -> str:
     """One line for the UI: how long it took and which route ran (compiled, eager while compiling, eager)."""
     line = f"Translated in {info['translate_s']:.2f} s at {info['working_size'][0]}×{info['working_size'][1]}"
     fast = info.get("fast_path")
     if fast is None:
-        return line + " (the network's native size: a small model, run eagerly)."
+        return line + (
+            ": a digit model, so your picture became a 28×28 digit the way MNIST was made (the first picture)."
+            " Photos go to horse ↔ zebra."
+        )
     if fast["compiled"]:
         route = "compiled (torch.compile)"
     elif fast["compiling"]:
