@@ -51,7 +51,7 @@ def streaming(loss: str, seconds: float, speed: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--speed", type=int, default=200, help="most steps per frame, as the UI's slider")
+    parser.add_argument("--speed", type=int, default=pg.MAX_SPEED, help="most steps per frame, as the UI's slider")
     args = parser.parse_args()
     out = {"torch_threads": torch.get_num_threads(), "frame_budget_s": pg.FRAME_SECONDS, "losses": {}}
     streaming("minimax", 2.0, args.speed)  # warm-up: plotly loads its validators on first use

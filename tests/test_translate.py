@@ -129,7 +129,7 @@ def test_digit_pictures_look_like_mnist(tiny_translators):
     ]
     # the picture of what the network sees is the MNIST-like digit itself, upscaled 8×
     assert np.array_equal(seen[::8, ::8, 0], (x[0, 0] * 255).round().byte().numpy())
-    assert "Translated in" in tr.status_line(info) and "native size" in tr.status_line(info)
+    assert "Translated in" in tr.status_line(info) and "a digit model" in tr.status_line(info)
     with pytest.raises(ValueError, match="blank"):
         tr.translate(Image.new("L", (50, 50), 255), "cyclegan-mnist", "thin → thick")
 

@@ -54,8 +54,8 @@ CSS = """
 /* a picture's download / full-screen buttons sit in a strip above it, never on its pixels */
 .slot-image .image-container { padding-top: 34px; }
 .slot-image .icon-button-wrapper { top: 0 !important; right: 0 !important; }
-/* the Sample tab's models: as many columns of at least 220 px as fit, so five never leave one alone on a row */
-#sample-slots { display: grid !important; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px; }
+/* the Sample tab's models: as many columns of at least 170 px as fit (five side by side at 1280 px) */
+#sample-slots { display: grid !important; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px; }
 /* a phone shows the action and its result first, then the controls (the layout rule of every tab) */
 @media (max-width: 640px) { .result-first { order: -1; } }
 /* a phone fits all five playground sub-tabs on one line instead of folding three into a menu */

@@ -173,7 +173,11 @@ def build(demo: gr.Blocks) -> None:
                     loss = gr.Radio(list(pg.LOSSES), value="wgan-gp", label="Loss", elem_id="gan-loss")
                     share.shared(loss, "loss", lambda t: as_choice(t, "Loss", pg.LOSSES))
                     speed = gr.Slider(
-                        1, 200, value=200, step=1, label="Speed: at most this many training steps per frame"
+                        1,
+                        pg.MAX_SPEED,
+                        value=pg.MAX_SPEED,
+                        step=1,
+                        label="Speed: at most this many training steps per frame",
                     )
                 with gr.Row():
                     gan_new = control("New GAN", elem_id="gan-new")
@@ -197,9 +201,19 @@ def build(demo: gr.Blocks) -> None:
                     concurrency_id="gan",
                     concurrency_limit=SESSIONS_AT_ONCE,
                 )
-                gan_play_btn.click(gan_play, [gan, speed], gan_views, api_name="playground_gan_play", preprocess=False)
+                playing = gan_play_btn.click(
+                    gan_play, [gan, speed], gan_views, api_name="playground_gan_play", preprocess=False
+                )
+                # Pause answers at once (no queue) and cancels the stream: the page stops taking frames on the click,
+                # even when the server or the browser is busy; the training loop stops after its current frame.
                 gan_pause_btn.click(
-                    user_errors(pg.gan_pause), [gan], None, api_name="playground_gan_pause", preprocess=False
+                    user_errors(pg.gan_pause),
+                    [gan],
+                    None,
+                    api_name="playground_gan_pause",
+                    preprocess=False,
+                    queue=False,
+                    cancels=[playing],
                 )
                 gan_step_btn.click(
                     user_errors(pg.gan_step),

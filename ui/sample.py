@@ -133,7 +133,7 @@ def build(demo: gr.Blocks) -> None:
                 slot_outputs = []
                 with gr.Row(equal_height=False, elem_id="sample-slots"):
                     for _, name in tasks.sample.model_choices():
-                        with gr.Column(visible=False, min_width=220, elem_id=f"slot-{name}") as column:
+                        with gr.Column(visible=False, min_width=170, elem_id=f"slot-{name}") as column:
                             grid = picture(elem_id=f"grid-{name}")
                             caption = gr.Markdown(elem_id=f"caption-{name}")
                             neighbours = picture(visible=False, elem_id=f"nearest-{name}")

@@ -27,7 +27,10 @@ LOSSES = gan2d.LOSSES  # the GAN lab's losses
 INITS = ("kmeans++", "random")  # how a mixture starts
 MAX_DRAWING_PIXELS = 4_000_000  # a drawing is a sketch, not a photo: larger is refused before it is decoded
 MAX_PLAY_SECONDS = 120.0
-FRAME_SECONDS = 0.16  # training time per figure update; with ~20 ms of drawing, ~5.5 updates a second
+# Training time per figure update: ~2.5 updates a second. A browser redraws the GAN view in ~170 ms on a 2-core laptop
+# (Chromium, measured): at 5 updates a second it fell seconds behind the stream, and kept drawing after Pause.
+FRAME_SECONDS = 0.4
+MAX_SPEED = 500  # training steps per frame at most: more than a 2D GAN trains in a frame's time
 
 
 @dataclass
@@ -283,7 +286,10 @@ def gan_views(session: GANSession, frame: int | None = None) -> tuple:
     frame (an exact transport problem), and D* every sixth (a KDE), never on the same frame; unchanged figures are the
     same objects as before.
     """
-    gan, real = session.gan, session.data.points[:300]
+    gan, real = (
+        session.gan,
+        session.data.points[:200],
+    )  # 200 real and 200 generated points: enough to see, quick to draw
     if frame is None or frame % 3 == 0 or not session.estimates:
         if not session.estimates or session.estimates[-1]["step"] != gan.steps:
             session.estimates.append(_estimates(session))
@@ -298,16 +304,16 @@ def gan_views(session: GANSession, frame: int | None = None) -> tuple:
     return figures.gan_figure(gan, real, modes), losses, divs, session.cached["optimal"], info
 
 
-def gan_play(session: GANSession | None, speed: object = 200) -> Iterator[tuple]:
+def gan_play(session: GANSession | None, speed: object = MAX_SPEED) -> Iterator[tuple]:
     """Train until paused (or MAX_PLAY_SECONDS), yielding the views after each FRAME_SECONDS of training.
 
-    `speed`: at most this many training steps per frame (1..200): 1 shows every step, 200 trains as fast as the frame
-    rate allows. Training, drawing and sending a frame take turns rather than overlap: on a 2-core laptop that also
-    runs the browser, overlapping them starved the browser, which then fell seconds behind the frames.
+    `speed`: at most this many training steps per frame (1..MAX_SPEED): 1 shows every step, the most trains as fast
+    as the frame rate allows. Training, drawing and sending a frame take turns rather than overlap: on a 2-core laptop
+    that also runs the browser, overlapping them starved the browser, which then fell seconds behind the frames.
     """
     if session is None:
         raise ValueError("Create the GAN first.")
-    most = as_int(speed, "Speed", 1, 200)
+    most = as_int(speed, "Speed", 1, MAX_SPEED)
     gan = session.gan
     gan.running = True
     began = time.perf_counter()
