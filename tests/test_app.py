@@ -234,12 +234,41 @@ def test_browser_playground_gan_lab_plays_and_pauses(browser_page, app_url):
 
 
 @pytest.mark.slow
+def test_browser_playground_flow_trains_with_progress_and_stops(browser_page):
+    from playwright.sync_api import expect
+
+    page = open_playground(browser_page)
+    page.get_by_role("tab", name="Flow", exact=True).click()
+    page.locator("#flow-new").click()
+    expect(page.locator("#flow-density .js-plotly-plot")).to_be_visible(timeout=30_000)
+    page.locator("#flow-train").click()  # 1,000 steps by default
+    expect(page.locator("#flow-info")).to_contain_text("seconds_left", timeout=30_000)
+    expect(page.locator("#flow-info .progress-text, #flow-info .progress-level")).not_to_have_count(0)
+    page.locator("#flow-stop").click()
+
+    def done() -> int:
+        return int(re.search(r'"run_steps_done"\s*:\s*(\d+)', page.locator("#flow-info").inner_text()).group(1))
+
+    page.wait_for_timeout(1500)
+    stopped = done()
+    page.wait_for_timeout(2000)
+    assert done() == stopped < 1000, "Stop should end the run"
+    page.screenshot(path=str(ARTIFACTS / "playground-flow.png"), full_page=True)
+
+
+@pytest.mark.slow
 def test_browser_playground_gmm_and_divergences(browser_page):
     from playwright.sync_api import expect
 
     page = open_playground(browser_page)
+    expect(page.locator("#gmm-plot .js-plotly-plot")).to_be_visible(timeout=30_000)  # a mixture before any click
+    expect(page.locator("#gmm-plot .colorbar, #gmm-plot .legend")).not_to_have_count(0)
+    with page.expect_download() as download:  # the data set's points, as CSV
+        page.locator("#pg-download").click()
+    rows = open(download.value.path()).read().splitlines()
+    assert rows[0] == "x,y" and len(rows) == 1001 and all(len(r.split(",")) == 2 for r in rows[1:])
     page.locator("#gmm-init").click()
-    page.locator("#gmm-converge").click()  # queued behind the initialisation (one concurrency group)
+    page.locator("#gmm-converge").click()  # waits for the initialisation (the mixture's own lock)
     expect(page.locator("#gmm-plot")).to_contain_text(re.compile(r"after [1-9]\d* EM steps"), timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "playground-gmm.png"), full_page=True)
     page.get_by_role("tab", name="Divergences").click()
@@ -281,7 +310,7 @@ def test_api_playground_divergence_and_csv(client, tmp_path):
     from gradio_client.exceptions import AppError
 
     plot, numbers = client.predict(0.5, api_name="/playground_divergence")
-    assert numbers["estimate"] == {"kl_pq": "∞", "kl_qp": "∞", "js": pytest.approx(0.693147, abs=1e-6), "w1": 0.5}
+    assert numbers["estimate"] == {"kl_pq": "∞", "kl_qp": "∞", "js": pytest.approx(0.6931, abs=1e-9), "w1": 0.5}
     assert numbers["closed_form"]["w1"] == 0.5 and plot["type"] == "plotly"
 
     good = tmp_path / "points.csv"

@@ -87,7 +87,7 @@ def figure(
 ) -> Figure:
     """A figure with the playground's layout: traces are plain dicts, arrays numpy (sent as typed arrays)."""
     axis = dict(showgrid=False, zeroline=False)
-    xaxis, yaxis = dict(title=xtitle), dict(title=ytitle)
+    xaxis, yaxis = dict(title=xtitle, automargin=True), dict(title=ytitle, automargin=True)  # labels never clipped
     if square:
         xaxis |= axis | dict(range=[-EXTENT, EXTENT], constrain="domain")
         yaxis |= axis | dict(range=[-EXTENT, EXTENT], scaleanchor="x", scaleratio=1)
@@ -141,13 +141,18 @@ def curve(xs, ys, name: str, color: str | None = None, dash: str | None = None) 
     return dict(type="scatter", x=xs, y=ys, mode="lines", name=name, line=dict(color=color, dash=dash, width=2))
 
 
+def colorbar(title: str) -> dict:
+    """Every heatmap's colour bar: thin, beside the plot, titled with what the colour measures."""
+    return dict(title=dict(text=title, side="right"), thickness=10, len=0.9, outlinewidth=0)
+
+
 def grid_axes(n: int = 60) -> tuple[np.ndarray, np.ndarray]:
     xs = np.linspace(-EXTENT, EXTENT, n)
     return xs, xs.copy()
 
 
 def data_figure(points: torch.Tensor, title: str = "Data") -> Figure:
-    return figure([scatter(points, "data", REAL)], title)
+    return figure([scatter(points, "data", REAL, size=3)], title, height=300)  # beside the data controls
 
 
 # --- GMM ------------------------------------------------------------------------------------------------------------
@@ -261,7 +266,7 @@ def flow_density_figure(trainer: FlowTrainer, n: int = 60) -> Figure:
         dens = trainer.flow.log_prob(grid).exp().reshape(n, n).numpy()
     samples = trainer.flow.sample(400, torch.Generator().manual_seed(0))
     traces = [
-        dict(type="heatmap", x=xs, y=ys, z=dens, colorscale="Viridis", showscale=False, name="p(x)"),
+        dict(type="heatmap", x=xs, y=ys, z=dens, colorscale="Viridis", colorbar=colorbar("p(x)"), name="p(x)"),
         scatter(samples, "flow samples", "white", size=3, opacity=0.7),
     ]
     return figure(traces, f"Flow density after {trainer.steps} steps")
@@ -313,7 +318,7 @@ def gan_figure(
             z=gan.critic_map(xs, ys),
             colorscale="RdBu",
             reversescale=True,
-            showscale=False,
+            colorbar=colorbar("critic" if gan.is_wasserstein else "D(x)"),
             name=label,
             zmid=None if gan.is_wasserstein else 0.5,
         )
@@ -343,7 +348,15 @@ def optimal_d_figure(gan: GAN2D, real: torch.Tensor, n: int = 50) -> Figure:
     xs, ys = grid_axes(n)
     d_star = optimal_discriminator(real, gan.samples(len(real)), xs, ys)
     heat = dict(
-        type="heatmap", x=xs, y=ys, z=d_star, colorscale="RdBu", reversescale=True, zmin=0, zmax=1, showscale=False
+        type="heatmap",
+        x=xs,
+        y=ys,
+        z=d_star,
+        colorscale="RdBu",
+        reversescale=True,
+        zmin=0,
+        zmax=1,
+        colorbar=colorbar("D*"),
     )
     return figure([heat], "Optimal D*(x) = p_data / (p_data + p_G) (KDE)")
 

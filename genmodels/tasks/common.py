@@ -21,6 +21,18 @@ MAX_SEED = 2**31 - 1  # seeds a user can type: what every browser and client can
 MAX_INPUT_PIXELS = 40_000_000  # a 40-megapixel photo; larger is refused before it is decoded
 
 
+def readable(value: object, digits: int = 4) -> object:
+    """Numbers as a person reads them: every float in `value` (nested dicts and lists too) rounded to `digits`
+    significant digits (0.6918360050285717 -> 0.6918, 1.234e-07 stays 1.234e-07); everything else unchanged."""
+    if isinstance(value, dict):
+        return {k: readable(v, digits) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [readable(v, digits) for v in value]
+    if isinstance(value, float) and math.isfinite(value) and value != 0:
+        return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+    return value
+
+
 def shown(value: object, limit: int = 40) -> str:
     """How a message quotes what a user sent: its repr, cut to `limit` characters (a 400-digit number is not echoed)."""
     text = repr(value)

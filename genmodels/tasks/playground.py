@@ -6,7 +6,10 @@ in; everything else is recomputed from the data points.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +22,7 @@ import torch
 from ..models.base import one_intra_op_thread
 from ..playground import datasets, divergences, figures, gan2d, gmm, ppca
 from ..playground.flow2d import FlowTrainer
-from .common import as_choice, as_float, as_int, as_seed, file_path, open_image
+from .common import as_choice, as_float, as_int, as_seed, file_path, open_image, readable
 
 SOURCES = ("preset", "drawing", "csv")
 PRESETS = tuple(datasets.PRESETS)  # the data sets a user can pick
@@ -27,10 +30,10 @@ LOSSES = gan2d.LOSSES  # the GAN lab's losses
 INITS = ("kmeans++", "random")  # how a mixture starts
 MAX_DRAWING_PIXELS = 4_000_000  # a drawing is a sketch, not a photo: larger is refused before it is decoded
 MAX_PLAY_SECONDS = 120.0
-# Training time per figure update: ~2.5 updates a second. A browser redraws the GAN view in ~170 ms on a 2-core laptop
+# Training time per figure update: 2 updates a second. A browser redraws the GAN view in ~170 ms on a 2-core laptop
 # (Chromium, measured): at 5 updates a second it fell seconds behind the stream, and kept drawing after Pause.
-FRAME_SECONDS = 0.4
-MAX_SPEED = 500  # training steps per frame at most: more than a 2D GAN trains in a frame's time
+FRAME_SECONDS = 0.5
+MAX_SPEED = 600  # steps per frame at most: more than any loss trains in 0.5 s (bench: WGAN 1,079 steps/s)
 
 
 @dataclass
@@ -88,6 +91,19 @@ def make_data(
         points = datasets.from_csv(text)
         data = Data(points, f"{path.name}: {len(points)} points")
     return data, figures.data_figure(data.points, data.description)
+
+
+def points_csv(data: Data) -> str:
+    """The data set's points as a CSV file (x,y rows), written once per distinct data set; its path."""
+    text = "x,y\n" + "".join(f"{x:.6g},{y:.6g}\n" for x, y in data.points.tolist())
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / "genmodels-points" / f"points-{digest}.csv"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".csv", delete=False) as tmp:
+            tmp.write(text)
+        os.replace(tmp.name, path)
+    return str(path)
 
 
 def _need(data: Data | None) -> Data:
@@ -154,7 +170,7 @@ def gmm_views(data: Data, session: GMMSession) -> tuple:
         "bic": gmm.bic(x, state),
         "weights": [round(float(w), 4) for w in state.weights],
     }
-    return figures.gmm_figure(x, state, samples), figures.loglik_figure(state.log_likelihoods), info
+    return figures.gmm_figure(x, state, samples), figures.loglik_figure(state.log_likelihoods), readable(info)
 
 
 def gmm_bic(data: Data | None, max_k: object = 10, init: str = "kmeans++", seed: object = 0) -> tuple:
@@ -164,7 +180,7 @@ def gmm_bic(data: Data | None, max_k: object = 10, init: str = "kmeans++", seed:
     curve = gmm.bic_curve(x, ks, as_choice(init, "Initialisation", INITS), as_seed(seed))
     # JSON object keys are strings: Gradio's JSON output refuses int keys at run time
     info = {"bic": {str(k): v for k, v in curve}, "best_k": min(curve, key=lambda kv: kv[1])[0]}
-    return figures.bic_figure(curve), info
+    return figures.bic_figure(curve), readable(info)
 
 
 # --- PPCA -----------------------------------------------------------------------------------------------------------
@@ -186,7 +202,7 @@ def ppca_view(data: Data | None, seed: object = 0) -> tuple:
     return (
         figures.ppca_figure(x, closed, direction, closed.sample(400, seed=1)),
         figures.loglik_figure(history, "PPCA EM: log-likelihood per step"),
-        info,
+        readable(info),
     )
 
 
@@ -206,22 +222,27 @@ def flow_views(trainer: FlowTrainer) -> tuple:
         figures.flow_density_figure(trainer),
         figures.flow_warp_figure(trainer),
         figures.history_figure({"mean log p(x)": (steps, ll)}, "Flow: log-likelihood of the data"),
-        info,
+        readable(info),
     )
 
 
 def flow_train(trainer: FlowTrainer | None, steps: object = 500) -> Iterator[tuple]:
-    """Train `steps` more steps, yielding the views every FRAME_SECONDS."""
+    """Train `steps` more steps, yielding the views every FRAME_SECONDS; the JSON tells how far this run is
+    (`run_steps_done` of `run_steps`) and, from the pace so far, about how long it has left (`seconds_left`)."""
     if trainer is None:
         raise ValueError("Create the flow first.")
-    remaining = as_int(steps, "Steps", 1, 20000)
+    total = as_int(steps, "Steps", 1, 20000)
+    remaining, began = total, time.perf_counter()
     while remaining > 0:
         start = time.perf_counter()
         with trainer.lock:
             while remaining > 0 and time.perf_counter() - start < FRAME_SECONDS:
                 trainer.step(min(10, remaining))
                 remaining -= min(10, remaining)
-        yield (trainer, *flow_views(trainer))
+        *views, info = flow_views(trainer)
+        done, spent = total - remaining, time.perf_counter() - began
+        info |= {"run_steps_done": done, "run_steps": total, "seconds_left": round(spent / done * remaining, 1)}
+        yield (trainer, *views, info)
 
 
 # --- GAN lab --------------------------------------------------------------------------------------------------------
@@ -301,7 +322,7 @@ def gan_views(session: GANSession, frame: int | None = None) -> tuple:
     info |= {k: v for k, v in est.items() if k != "step"}
     losses, divs = session.cached["history"]
     modes = session.cached.get("modes")
-    return figures.gan_figure(gan, real, modes), losses, divs, session.cached["optimal"], info
+    return figures.gan_figure(gan, real, modes), losses, divs, session.cached["optimal"], readable(info)
 
 
 def gan_play(session: GANSession | None, speed: object = MAX_SPEED) -> Iterator[tuple]:
@@ -324,7 +345,7 @@ def gan_play(session: GANSession | None, speed: object = MAX_SPEED) -> Iterator[
             while gan.running and done < most and time.perf_counter() - start < FRAME_SECONDS:
                 gan.step(1)
                 done += 1
-        # A slow speed still waits out the frame, so the browser gets ~5 updates a second, never a flood.
+        # A slow speed still waits out the frame, so the browser gets 2 updates a second, never a flood.
         time.sleep(max(0.0, FRAME_SECONDS - (time.perf_counter() - start)))
         frame += 1
         yield (session, *gan_views(session, frame))
@@ -386,7 +407,7 @@ def divergence(theta: object = 0.5) -> tuple:
         for kind, values in result.items()
         if kind != "theta"
     }
-    return figures.parallel_lines_figure(theta), {"theta": theta, **shown}
+    return figures.parallel_lines_figure(theta), readable({"theta": theta, **shown})
 
 
 def kl_fit(separation: object = 4.0) -> tuple:
@@ -396,4 +417,4 @@ def kl_fit(separation: object = 4.0) -> tuple:
         "mode_means": list(result["means"]),
         "mode_std": result["std"],
     }
-    return figures.fit_figure(result), info
+    return figures.fit_figure(result), readable(info)
