@@ -54,14 +54,26 @@ def main() -> None:
     parser.add_argument("--speed", type=int, default=pg.MAX_SPEED, help="most steps per frame, as the UI's slider")
     args = parser.parse_args()
     out = {"torch_threads": torch.get_num_threads(), "frame_budget_s": pg.FRAME_SECONDS, "losses": {}}
-    streaming("minimax", 2.0, args.speed)  # warm-up: plotly loads its validators on first use
+    streaming("minimax", 2.0, args.speed)  # warm-up
     for loss in gan2d.LOSSES:
         out["losses"][loss] = {
             "raw_steps_per_s": round(raw_steps_per_second(loss, args.seconds), 1),
             "streaming": streaming(loss, args.seconds, args.speed),
         }
         print(loss, out["losses"][loss], file=sys.stderr)
+    out["flow"] = flow_default_run()
+    print("flow", out["flow"], file=sys.stderr)
     print(json.dumps(out))
+
+
+def flow_default_run() -> dict:
+    """The Flow tab's defaults on the ring of 8 Gaussians: seconds for New flow + Train (1,000 steps), as the app
+    runs them, and the mean log-likelihood reached on the training points."""
+    data, _ = pg.make_data("preset", "8 Gaussians (ring)", 1000, 0)
+    start = time.perf_counter()
+    trainer, *_ = pg.flow_start(data)
+    *_, (_, *_, info) = pg.flow_train(trainer, 1000)
+    return {"seconds": round(time.perf_counter() - start, 1), "mean_log_likelihood": info["mean_log_likelihood"]}
 
 
 if __name__ == "__main__":

@@ -9,15 +9,15 @@ import torch
 
 from genmodels import registry
 from genmodels.models.base import Flow, cpu_generator, init_parameters
-from genmodels.playground.flow2d import AffineCoupling, RealNVP2D
+from genmodels.playground.flow2d import AffineCoupling, RealNVP2D, SplineCoupling
 
 
-def warped(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+def warped(module: torch.nn.Module, seed: int = 0, scale: float = 0.5) -> torch.nn.Module:
     """The module with every parameter drawn at random, so no layer is left at its identity start."""
     g = cpu_generator(seed)
     with torch.no_grad():
         for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+            p.copy_(torch.randn(p.shape, generator=g) * scale)
     return module.eval()
 
 
@@ -29,10 +29,18 @@ def catalogued_flows() -> list[tuple[str, torch.nn.Module]]:
     ]
 
 
-FLOWS = [("playground-realnvp2d", warped(RealNVP2D(layers=6, hidden=16))), *catalogued_flows()]
+FLOWS = [
+    ("playground-realnvp2d", warped(RealNVP2D(layers=6, hidden=16))),
+    # weights at 0.25, not 0.5: at 0.5 four random spline layers stretch some region by e^11, and float32 cannot
+    # hold z finely enough to invert that to 1e-4 (float64 does); trained flows stay far from such slopes
+    ("playground-spline2d", warped(RealNVP2D(layers=4, hidden=16, coupling="spline"), scale=0.25)),
+    *catalogued_flows(),
+]
 LAYERS = [
     ("affine-coupling-keep-0", warped(AffineCoupling(0, 16))),
     ("affine-coupling-keep-1", warped(AffineCoupling(1, 16))),
+    ("spline-coupling-keep-0", warped(SplineCoupling(0, 16))),
+    ("spline-coupling-keep-1", warped(SplineCoupling(1, 16))),
 ]
 ALL = FLOWS + LAYERS
 

@@ -166,7 +166,13 @@ def build(demo: gr.Blocks) -> None:
                     with gr.Tab("Flow", id="pg-flow"):
                         flow = gr.State(None)
                         with gr.Row():
-                            layers = gr.Slider(2, 16, value=8, step=1, label="Coupling layers")
+                            coupling = gr.Radio(
+                                [("spline (Neural Spline Flow)", "spline"), ("affine (RealNVP)", "affine")],
+                                value="spline",
+                                label="Coupling",
+                                elem_id="flow-coupling",
+                            )
+                            layers = gr.Slider(2, 16, value=4, step=1, label="Coupling layers")
                             flow_steps = gr.Slider(100, 5000, value=1000, step=100, label="Steps per run")
                         with gr.Row():
                             flow_new = control("New flow", elem_id="flow-new")
@@ -180,7 +186,7 @@ def build(demo: gr.Blocks) -> None:
                         flow_views = [flow_density, flow_warp, flow_ll, flow_info]
                         flow_new.click(
                             user_errors(pg.flow_start),
-                            [data, seed, layers],
+                            [data, seed, layers, coupling],
                             [flow, *flow_views],
                             api_name="playground_flow_new",
                             preprocess=False,

@@ -209,8 +209,18 @@ def ppca_view(data: Data | None, seed: object = 0) -> tuple:
 # --- 2D flow --------------------------------------------------------------------------------------------------------
 
 
-def flow_start(data: Data | None, seed: object = 0, layers: object = 8) -> tuple:
-    trainer = FlowTrainer(_need(data).points, as_seed(seed), as_int(layers, "Layers", 2, 16))
+COUPLINGS = ("spline", "affine")  # a 2D flow's layers: rational-quadratic splines (NSF) or RealNVP's affine maps
+FLOW_LR = 3e-3
+
+
+def flow_start(data: Data | None, seed: object = 0, layers: object = 4, coupling: object = "spline") -> tuple:
+    """A fresh 2D flow. The default (4 spline couplings, 1,000 steps) fits the ring of 8 Gaussians to within 0.3 nats
+    of its true density (a test holds it); affine couplings (RealNVP) need many more layers and steps for sharp
+    modes."""
+    coupling = as_choice(coupling, "Coupling", COUPLINGS)
+    trainer = FlowTrainer(
+        _need(data).points, as_seed(seed), as_int(layers, "Layers", 2, 16), lr=FLOW_LR, coupling=coupling
+    )
     trainer.step(0)
     return (trainer, *flow_views(trainer))
 
@@ -235,7 +245,7 @@ def flow_train(trainer: FlowTrainer | None, steps: object = 500) -> Iterator[tup
     remaining, began = total, time.perf_counter()
     while remaining > 0:
         start = time.perf_counter()
-        with trainer.lock:
+        with trainer.lock, one_intra_op_thread():
             while remaining > 0 and time.perf_counter() - start < FRAME_SECONDS:
                 trainer.step(min(10, remaining))
                 remaining -= min(10, remaining)
