@@ -51,6 +51,7 @@ THEME = gr.themes.Default(
 
 CSS = """
 .slot-image img { image-rendering: pixelated; }
+.glossary p { font-size: 12px; color: var(--body-text-color-subdued); }
 /* a picture's download / full-screen buttons sit in a strip above it, never on its pixels */
 .slot-image .image-container { padding-top: 34px; }
 .slot-image .icon-button-wrapper { top: 0 !important; right: 0 !important; }

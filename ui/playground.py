@@ -18,6 +18,31 @@ from .common import control, uploads_only, user_errors
 SESSIONS_AT_ONCE = 2
 GMM_AT_ONCE = 4
 
+# What every number in the playground's panels means, in words and units (the panels keep the API's short keys).
+GLOSSARY = {
+    "gmm": "`log_likelihood`: Σ log p(x) over the points, nats (`_per_point`: its mean) · `bic`: Bayesian "
+    "information criterion, lower is better · `weights`: the mixing proportions π_k · `em_steps`: E + M steps so far",
+    "ppca": "`W`: the loading vector (2 × 1) · `sigma2`: σ², the isotropic noise variance · `max_difference_in_C`: "
+    "largest gap between the two fits' covariances W Wᵀ + σ²I · `pca_eigenvalues`: of the sample covariance · "
+    "`log_likelihood_per_point`: nats",
+    "flow": "`mean_log_likelihood`: mean log p(x) of the data under the flow, nats · `run_steps_done` of "
+    "`run_steps`: this run's progress · `seconds_left`: estimated from the pace so far",
+    "gan": "`kl_data_g`, `kl_g_data`: KL(data ‖ G) and KL(G ‖ data), nats, from 24 × 24 histograms · `js`: "
+    "Jensen–Shannon divergence, nats (at most ln 2 ≈ 0.693) · `w1`: Wasserstein-1 distance by exact optimal transport "
+    "of 256 points each · `modes_reached` of `modes`: modes that get at least a quarter of their share of samples · "
+    "`estimates_at_step`: the step those were measured at",
+    "divergence": "`kl_pq`, `kl_qp`: KL(P ‖ Q), KL(Q ‖ P), nats · `js`: Jensen–Shannon, nats · `w1`: "
+    "Wasserstein-1 · `estimate`: from 500 samples each · `closed_form`: the exact value",
+    "kl": "`mu`, `sigma`: the fitted Gaussian · `kl_p_q`, `kl_q_p`: KL(p ‖ q), KL(q ‖ p), nats · "
+    "`kl_q_to_each_mode`: KL from the fit to each mode · `mode_means`, `mode_std`: the mixture's",
+}
+
+
+def glossary(key: str) -> gr.Markdown:
+    """The words behind a panel's keys, under it, in small print."""
+    return gr.Markdown(GLOSSARY[key], elem_classes="glossary")
+
+
 CSV_HELP = """A CSV file: one point per line, `x,y` (a header line is fine), e.g.
 ```
 x,y
@@ -119,6 +144,7 @@ def build(demo: gr.Blocks) -> None:
                                 gmm_ll = gr.Plot(label="Log-likelihood")
                                 bic_plot = gr.Plot(label="BIC")
                         gmm_info = gr.JSON(label="Fit")
+                        glossary("gmm")
                         gmm_out = [gmm, gmm_plot, gmm_ll, gmm_info]
                         init_btn.click(
                             user_errors(pg.gmm_start),
@@ -155,6 +181,7 @@ def build(demo: gr.Blocks) -> None:
                             ppca_plot = gr.Plot(label="PPCA vs PCA", elem_id="ppca-plot")
                             ppca_ll = gr.Plot(label="EM log-likelihood")
                         ppca_info = gr.JSON(label="Closed form vs EM")
+                        glossary("ppca")
                         ppca_btn.click(
                             user_errors(pg.ppca_view),
                             [data, seed],
@@ -183,6 +210,7 @@ def build(demo: gr.Blocks) -> None:
                             flow_warp = gr.Plot(label="Warped grid")
                         flow_ll = gr.Plot(label="Log-likelihood")
                         flow_info = gr.JSON(label="Flow", elem_id="flow-info")
+                        glossary("flow")
                         flow_views = [flow_density, flow_warp, flow_ll, flow_info]
                         flow_new.click(
                             user_errors(pg.flow_start),
@@ -230,6 +258,7 @@ def build(demo: gr.Blocks) -> None:
                             gan_losses = gr.Plot(label="Losses")
                             gan_divs = gr.Plot(label="Divergences", elem_id="gan-divs")
                         gan_info = gr.JSON(label="Now", elem_id="gan-info")
+                        glossary("gan")
                         gan_views = [gan, gan_plot, gan_losses, gan_divs, gan_optimal, gan_info]
                         gan_new.click(
                             user_errors(pg.gan_start),
@@ -273,10 +302,12 @@ def build(demo: gr.Blocks) -> None:
                         with gr.Row():
                             lines_plot = gr.Plot(label="Parallel lines", elem_id="div-plot")
                             div_info = gr.JSON(label="Estimators vs closed forms", elem_id="div-json")
+                        glossary("divergence")
                         separation = gr.Slider(0.5, 8, value=4, step=0.5, label="Distance between the two modes")
                         with gr.Row():
                             fit_plot = gr.Plot(label="Forward vs reverse KL", elem_id="kl-fit-plot")
                             fit_info = gr.JSON(label="Fits")
+                        glossary("kl")
                         for slider, task, views, name in (
                             (theta, pg.divergence, [lines_plot, div_info], "playground_divergence"),
                             (separation, pg.kl_fit, [fit_plot, fit_info], "playground_kl_fit"),

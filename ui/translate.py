@@ -18,6 +18,11 @@ that does thin / medium / thick with one generator where CycleGAN would need one
 paper, or use an example. **horse ↔ zebra** uses the real CycleGAN weights from the Hugging Face Hub
 (`tmabraham/horse2zebra_cyclegan`, downloaded once, ~113 MB); photos keep their aspect ratio, with the shorter side at
 the working size."""
+# The colour bar of "Where it changed" (tasks.translate.difference_heatmap: black → red → yellow → white).
+HEAT_SCALE = """<div style="font-size:12px">
+<div style="height:10px;border-radius:2px;background:linear-gradient(to right,#000,#f00,#ff0,#fff)"></div>
+<div style="display:flex;justify-content:space-between"><span>0</span><span>|output − input|</span><span>1</span>
+</div></div>"""
 EXAMPLES = sorted(str(p) for p in (Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.png"))
 
 
@@ -94,6 +99,8 @@ def build() -> None:
                         with gr.Column(min_width=160):
                             gr.Markdown(f"**{caption}**")
                             pictures.append(picture(elem_id=elem_id))
+                            if elem_id == "tr-heat":
+                                gr.HTML(HEAT_SCALE, elem_id="tr-heat-scale")
                 info = gr.JSON(label="Details", elem_id="tr-info")
         with gr.Accordion("About these models", open=False):
             gr.Markdown(TRANSLATE_HELP)

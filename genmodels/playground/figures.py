@@ -295,8 +295,10 @@ def thin(xs, ys, most: int = 300) -> tuple[np.ndarray, np.ndarray]:
 
 def history_figure(series: dict[str, tuple[list, list]], title: str, ytitle: str = "") -> Figure:
     traces = [curve(*thin(x, y), name, PALETTE[i % len(PALETTE)]) for i, (name, (x, y)) in enumerate(series.items())]
-    # "by step" in the title, not an x-axis title: a phone-width legend of two rows would sit on top of it
-    return figure(traces, f"{title}, by step", square=False, height=300, ytitle=ytitle)
+    # "by step" in the title, not an x-axis title: a phone-width legend of two rows would sit on top of it. Each
+    # pair of series adds a legend row at 390 px, so the figure grows by a row's height: the plot keeps ~180 px.
+    height = 260 + 30 * math.ceil(len(series) / 2)
+    return figure(traces, f"{title}, by step", square=False, height=height, ytitle=ytitle)
 
 
 # --- GAN lab --------------------------------------------------------------------------------------------------------
