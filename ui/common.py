@@ -12,8 +12,6 @@ import functools
 import hashlib
 import inspect
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +19,8 @@ import gradio as gr
 import pydantic
 from gradio.utils import get_upload_folder, is_in_or_equal
 from PIL import Image
+
+from genmodels.tasks.common import write_once
 
 log = logging.getLogger("genmodels.app")
 
@@ -147,13 +147,7 @@ def picture_file(picture) -> str | None:
         return None
     digest = hashlib.sha256(picture.tobytes() + str(picture.shape).encode()).hexdigest()[:32]
     folder = Path(get_upload_folder()) / "genmodels-pictures"
-    path = folder / f"{digest}.png"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".png", delete=False) as tmp:
-            Image.fromarray(picture).save(tmp, "PNG")
-        os.replace(tmp.name, path)
-    return str(path)
+    return write_once(folder, f"{digest}.png", lambda f: Image.fromarray(picture).save(f, "PNG"))
 
 
 def picture(**kwargs) -> gr.Image:

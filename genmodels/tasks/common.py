@@ -8,8 +8,10 @@ pictures (size checked from the header before decoding). Then tensors become pic
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -19,6 +21,18 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_SEED = 2**31 - 1  # seeds a user can type: what every browser and client can send as a whole number
 MAX_INPUT_PIXELS = 40_000_000  # a 40-megapixel photo; larger is refused before it is decoded
+
+
+def write_once(folder: Path, name: str, write: Callable) -> str:
+    """The path of `folder/name`, written by `write(binary_file)` only if it is not there yet, and atomically: a file
+    named by its content's hash is never rewritten, and a reader never sees half of it."""
+    path = Path(folder) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=path.suffix, delete=False) as tmp:
+            write(tmp)
+        os.replace(tmp.name, path)
+    return str(path)
 
 
 def readable(value: object, digits: int = 4) -> object:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import tempfile
 import threading
 import time
@@ -22,7 +21,7 @@ import torch
 from ..models.base import one_intra_op_thread
 from ..playground import datasets, divergences, figures, gan2d, gmm, ppca
 from ..playground.flow2d import FlowTrainer
-from .common import as_choice, as_float, as_int, as_seed, file_path, open_image, readable
+from .common import as_choice, as_float, as_int, as_seed, file_path, open_image, readable, write_once
 
 SOURCES = ("preset", "drawing", "csv")
 PRESETS = tuple(datasets.PRESETS)  # the data sets a user can pick
@@ -96,14 +95,8 @@ def make_data(
 def points_csv(data: Data) -> str:
     """The data set's points as a CSV file (x,y rows), written once per distinct data set; its path."""
     text = "x,y\n" + "".join(f"{x:.6g},{y:.6g}\n" for x, y in data.points.tolist())
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / "genmodels-points" / f"points-{digest}.csv"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".csv", delete=False) as tmp:
-            tmp.write(text)
-        os.replace(tmp.name, path)
-    return str(path)
+    name = f"points-{hashlib.sha256(text.encode()).hexdigest()[:16]}.csv"
+    return write_once(Path(tempfile.gettempdir()) / "genmodels-points", name, lambda f: f.write(text.encode()))
 
 
 def _need(data: Data | None) -> Data:
@@ -168,7 +161,7 @@ def gmm_views(data: Data, session: GMMSession) -> tuple:
         "log_likelihood": state.log_likelihoods[-1],
         "log_likelihood_per_point": state.log_likelihoods[-1] / len(x),
         "bic": gmm.bic(x, state),
-        "weights": [round(float(w), 4) for w in state.weights],
+        "weights": [float(w) for w in state.weights],
     }
     return figures.gmm_figure(x, state, samples), figures.loglik_figure(state.log_likelihoods), readable(info)
 
