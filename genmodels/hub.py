@@ -113,6 +113,9 @@ class WeightsUnavailable(ValueError):
         self.in_app = (
             f"{entry.title}: its weights come from the Hugging Face Hub, which this server cannot reach now. "
             "Choose one of the bundled models."
+            if entry.hub_file
+            else f"{entry.title}: its checkpoint is missing here and the Hugging Face Hub cannot be reached now. "
+            "Choose another model."
         )
 
 

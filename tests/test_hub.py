@@ -160,3 +160,12 @@ def test_foreign_checkpoint_unreachable_says_what_to_do(tmp_path):
     out = foreign_probe(tmp_path, HF_ENDPOINT="http://127.0.0.1:9")
     assert not out["ok"] and out["seconds"] < hub.HUB_TIMEOUT_S + 1
     assert "Choose a bundled model" in out["error"] and "genmodels.download cyclegan-horse2zebra" in out["error"]
+
+
+def test_the_app_sentence_says_what_to_do_for_each_kind_of_missing_weights():
+    """Hub-only weights: choose a bundled model; a bundled model's missing checkpoint: choose another one. Neither
+    tells an app user about environment variables or commands (those stay in the terminal's message)."""
+    hub_only = hub.WeightsUnavailable("HF_HUB_OFFLINE ...", registry.get("cyclegan-horse2zebra")).in_app
+    bundled = hub.WeightsUnavailable("HF_HUB_OFFLINE ...", registry.get("cyclegan-mnist")).in_app
+    assert hub_only.endswith("Choose one of the bundled models.") and bundled.endswith("Choose another model.")
+    assert not any(word in hub_only + bundled for word in ("HF_HUB_OFFLINE", "python -m"))
