@@ -331,9 +331,11 @@ def test_browser_playground_drawing_becomes_data(browser_page):
 
     page = open_playground(browser_page)
     page.get_by_text("Draw or upload your own").click()
-    page.locator("#pg-sketch button[aria-label='Brush']").click()  # the canvas draws only once a tool is chosen
     canvas = page.locator("#pg-sketch canvas").first
     expect(canvas).to_be_visible(timeout=30_000)
+    # the brush is chosen for the user: no Brush click, and Gradio's "select the draw tool to start" does not stay
+    expect(page.locator("#pg-sketch")).not_to_contain_text("select the draw tool")
+    canvas.scroll_into_view_if_needed()  # at 1400 × 1000 the open accordion puts the canvas below the fold
     box = canvas.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.3)
     page.mouse.down()
