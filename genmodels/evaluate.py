@@ -15,6 +15,10 @@ Prints one JSON object on its last line, computed on that root's MNIST test spli
 - VQ-VAE: {"recon_bce_nats", "prior_nll_nats"}: −log p(x | z(x)) and the prior's −log p(z(x)); their sum bounds
   −log p(x) from above. Also "confident_samples": the share of 1,000 samples (seed 0) the classifier puts ≥ 90 % on.
 - translators: class kept, cycle L1 and ink, both ways between the thin and thick thirds of the test split.
+- flows (NICE, RealNVP, Glow): {"bits_per_dim", "nll_nats"}: exact −log p of the test images as 8-bit data with one
+  fixed uniform dequantisation (seed 0), per dimension in bits and per image in nats; and "confident_samples" and
+  "class_histogram" of 1,000 samples at the family's temperature (0.7 for RealNVP and Glow). NICE also gives the
+  paper's unit, log p on [0, 1]^784 in nats ("log_likelihood_nats_unit_scale"; the paper: 1980.5).
 `--card` also writes metrics.json and the model card (README.md) into the model's checkpoint folder.
 """
 
@@ -40,6 +44,20 @@ def evaluate(name: str, data_root: str | Path | None = None) -> dict:
     return {"model": name, "test_images": len(test.x), **metrics}
 
 
+def data_text(training: dict) -> str:
+    """What the checkpoint was trained on, in words, from its training.json."""
+    if training.get("train_images") == 60000:
+        return (
+            'Trained on the official 60,000-image MNIST training set; the "test" split here is 1,000 images of the '
+            "official test set."
+        )
+    return (
+        f'Trained on the {training.get("train_images", 8000):,}-image "train" split of an earlier workplace: a seeded '
+        "split of the official 10,000-image MNIST test set, disjoint from the 1,000 test images (the official "
+        "training set was not available offline then)."
+    )
+
+
 def model_card(entry: registry.ModelEntry, training: dict, metrics: dict) -> str:
     """The checkpoint's README.md: what it is, the data, how long it trained, and its held-out metrics."""
     rows = "\n".join(f"| {k} | {json.dumps(v)} |" for k, v in metrics.items() if k not in ("model",))
@@ -59,9 +77,8 @@ Model docs: `{entry.cls.__module__}` (paper, architecture, and where it departs 
 
 ## Data
 
-MNIST as read from `MNIST/raw/` in torchvision's layout. In this workplace the "train" split is 8,000 images and the
-"test" split 1,000 images, a seeded split of the official 10,000-image MNIST test set (the official 60,000-image
-training set was not available offline). Metrics below are on the 1,000 held-out test images, never seen in training.
+MNIST as read from `MNIST/raw/` in torchvision's layout. {data_text(training)} Metrics below are on the 1,000
+held-out test images, never seen in training.
 
 ## Training
 

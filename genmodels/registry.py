@@ -20,12 +20,15 @@ from .models.classifier import MNISTClassifier
 from .models.cyclegan import CycleGAN
 from .models.gan import GANGenerator
 from .models.gated_pixelcnn import GatedPixelCNN
+from .models.glow import Glow
+from .models.nice import NICE
 from .models.pixelcnn import PixelCNN
 from .models.pixelrnn import PixelRNN
+from .models.realnvp import RealNVP
 from .models.stargan import StarGAN
 from .models.vae import ConvVAE
 from .models.vqvae import VQVAE
-from .recipes import Recipe, autoregressive, classifier, gan, translation, vae, vqvae
+from .recipes import Recipe, autoregressive, classifier, flow, gan, translation, vae, vqvae
 
 HUB_ORG = "genmodels"
 CLASSIFIER = "mnist-classifier"  # the yardstick: labels samples, gives the features behind the Fréchet distance
@@ -103,6 +106,9 @@ REGISTRY: dict[str, ModelEntry] = {
         ),
         ModelEntry("pixelrnn-mnist", PixelRNN, autoregressive.PIXELRNN, "PixelRNN (Row LSTM)"),
         ModelEntry("vqvae-mnist", VQVAE, vqvae.VQVAE, "VQ-VAE + PixelCNN prior", featured=True),
+        ModelEntry("nice-mnist", NICE, flow.NICE, "NICE"),
+        ModelEntry("realnvp-mnist", RealNVP, flow.REALNVP, "RealNVP"),
+        ModelEntry("glow-mnist", Glow, flow.GLOW, "Glow", featured=True),
         ModelEntry(CLASSIFIER, MNISTClassifier, classifier.CLASSIFIER, "Classifier"),
         ModelEntry("cyclegan-mnist", CycleGAN, translation.CYCLEGAN, "CycleGAN · thin ↔ thick digits (bundled)"),
         ModelEntry("stargan-mnist", StarGAN, translation.STARGAN, "StarGAN · thin / medium / thick digits (bundled)"),

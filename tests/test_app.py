@@ -111,6 +111,41 @@ def test_browser_sample_tab(browser_page):
     page.screenshot(path=str(ARTIFACTS / "sample-tab-phone.png"), full_page=True)
 
 
+FLOWS = ["nice-mnist", "realnvp-mnist", "glow-mnist"]
+
+
+@pytest.mark.slow
+def test_api_sample_draws_the_flows_with_their_bits_per_dim(client):
+    summary = call_sample(client, FLOWS, n=4, temperature=1.0)[-1]
+    for result in summary.values():
+        assert "error" not in result and "bits/dim" in result["badge"] and len(result["labels"]) == 4, result
+    # RealNVP and Glow draw at the reduced temperature 0.7 × t; NICE at t
+    assert summary["realnvp-mnist"]["temperature_drawn"] == summary["glow-mnist"]["temperature_drawn"] == 0.7
+    assert "temperature_drawn" not in summary["nice-mnist"]
+    cooler = call_sample(client, ["glow-mnist"], n=4, temperature=0.5)[-1]["glow-mnist"]
+    assert cooler["temperature_drawn"] == 0.35
+
+
+@pytest.mark.slow
+def test_browser_sample_tab_shows_every_family_with_the_flows(browser_page, app_url):
+    """The flows beside every other family, from one seed: pictures, bits/dim badges, and the temperature they used."""
+    from playwright.sync_api import expect
+
+    from genmodels.tasks import sampleable_models
+
+    page = browser_page
+    page.goto(app_url + "?tab=sample&n=9&models=" + ",".join(sampleable_models()))
+    page.locator("#sample-button").click()
+    for name in sampleable_models():
+        expect(page.locator(f"#caption-{name}")).to_contain_text(" ms", timeout=120_000)
+    for name in FLOWS:
+        expect(page.locator(f"#grid-{name} img")).to_be_visible()
+        expect(page.locator(f"#caption-{name}")).to_contain_text("bits/dim")
+    for name in ("realnvp-mnist", "glow-mnist"):
+        expect(page.locator(f"#caption-{name}")).to_contain_text("drawn at temperature 0.7")
+    page.screenshot(path=str(ARTIFACTS / "sample-tab-every-family.png"), full_page=True)
+
+
 # Every element drawn over a picture in the sample slots: (picture id, the element's tag and class).
 OVERLAPS = """() => {
   const hits = [];

@@ -113,6 +113,23 @@ def test_shipped_vqvae_samples_are_digits():
     assert min(out["class_histogram"]) > 0.03, "every digit shows up among the samples"
 
 
+@pytest.mark.slow
+@needs_data
+@pytest.mark.parametrize("name, bar", [("nice-mnist", 4.5), ("realnvp-mnist", 1.35), ("glow-mnist", 1.25)])
+def test_shipped_flows_reach_their_bits_per_dim(name, bar):
+    out = run_cli(name)
+    # the bars on the 1,000 test images, dequantised once with seed 0 (papers: 4.36, 1.06, 1.05)
+    assert 0.5 < out["bits_per_dim"] <= bar, out
+    assert out["nll_nats"] == pytest.approx(out["bits_per_dim"] * 784 * math.log(2), abs=0.05)
+    if name != "nice-mnist":
+        # samples at the reduced temperature 0.7 are digits: the classifier is ≥ 90 % sure on at least half of 1,000
+        assert out["sample_temperature"] == 0.7 and out["confident_samples"] >= 0.5, out
+    else:
+        assert out["log_likelihood_nats_unit_scale"] == pytest.approx(784 * math.log(256) - out["nll_nats"], abs=0.1), (
+            "the paper's unit: log p on [0, 1]^784 = log p on 0..256 + 784 log 256"
+        )
+
+
 @pytest.mark.parametrize("name", [n for n, e in registry.REGISTRY.items() if not e.hub_file])
 def test_model_cards_are_complete(name):
     folder = REPO / "checkpoints" / name

@@ -4,11 +4,24 @@ the two directions cancel. A flow added to the registry is covered here with no 
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
 from genmodels import registry
 from genmodels.models.base import Flow, cpu_generator, init_parameters
+from genmodels.models.flow_layers import (
+    ActNorm,
+    Flatten,
+    ImageFlow,
+    InvConv1x1,
+    Logit,
+    Split,
+    Squeeze,
+)
+from genmodels.models.flow_layers import AffineCoupling as ImageCoupling
+from genmodels.models.nice import NICE, AdditiveCoupling, Scaling
 from genmodels.playground.flow2d import AffineCoupling, RealNVP2D, SplineCoupling
 
 
@@ -84,10 +97,153 @@ def test_log_det_is_the_jacobians_and_the_two_directions_cancel(name, flow):
 def test_flow_log_prob_and_sampling(name, flow):
     x = example(flow, 8)
     with torch.no_grad():
-        z, log_det = flow(x)
-        expected = torch.distributions.Normal(0.0, 1.0).log_prob(z).flatten(1).sum(1) + log_det
-        assert torch.allclose(flow.log_prob(x), expected, atol=1e-4)
+        if isinstance(flow, ImageFlow):  # 8-bit images: the density of the dequantised u, moved to the 0..256 scale
+            u = flow.dequantize(x, cpu_generator(5))
+            assert ((u * 256).floor() == (x * 255).round()).all()
+            z, log_det = flow(u)
+            expected = flow.prior_log_prob(z) + log_det - 784 * math.log(256)
+            assert torch.allclose(flow.log_prob(x, generator=cpu_generator(5)), expected, atol=1e-3)
+            bits = -expected / (784 * math.log(2))
+            assert torch.allclose(flow.bits_per_dim(x, cpu_generator(5)), bits, atol=1e-5)
+        else:
+            z, log_det = flow(x)
+            expected = torch.distributions.Normal(0.0, 1.0).log_prob(z).flatten(1).sum(1) + log_det
+            assert torch.allclose(flow.log_prob(x), expected, atol=1e-4)
         a, b = flow.sample(5, cpu_generator(3)), flow.sample(5, cpu_generator(3))
         assert torch.equal(a, b) and a.shape[0] == 5 and torch.isfinite(a).all()
         cold = flow.sample(4, cpu_generator(3), temperature=0.0)  # every z = 0: one point, f⁻¹(0)
         assert torch.allclose(cold, cold[:1].expand_as(cold))
+
+
+class SplitAsLayer(torch.nn.Module):
+    """A Split seen as one map h → (kept, factored-out) concatenated, so the generic layer tests apply to it."""
+
+    def __init__(self, split: Split):
+        super().__init__()
+        self.split = split
+
+    def forward(self, h):
+        kept, out, log_det = self.split(h)
+        return torch.cat([kept, out], 1), log_det
+
+    def inverse(self, y):
+        return self.split.inverse(y[:, : self.split.keep], y[:, self.split.keep :])
+
+
+def opened(layer: torch.nn.Module, scale: float = 0.3) -> torch.nn.Module:
+    """A layer at random weights (its zero-started parts opened up), its generator-drawn parts drawn first."""
+    return warped(init_parameters(layer, cpu_generator(2)), scale=scale)
+
+
+# (name, layer, the shape of one example); small enough for a full Jacobian
+IMAGE_LAYERS = [
+    ("logit", Logit(0.05), (1, 4, 4)),
+    ("squeeze", Squeeze(), (2, 4, 4)),
+    ("flatten", Flatten((2, 2, 2)), (2, 2, 2)),
+    ("actnorm", opened(ActNorm(3)), (3, 3, 3)),
+    ("invconv-1x1-lu", init_parameters(InvConv1x1(4), cpu_generator(3)), (4, 3, 3)),
+    ("invconv-1x1-lu-warped", opened(InvConv1x1(4)), (4, 3, 3)),
+    *[
+        (f"coupling-{mask}-{scale}-{parity}", opened(ImageCoupling(c, 8, mask, parity, scale)), (c, 4, 4))
+        for mask, c in (("checkerboard", 2), ("channel", 4), ("channel", 3))
+        for scale in ("tanh", "sigmoid")
+        for parity in (0, 1)
+    ],
+    ("split", SplitAsLayer(Split(4)), (4, 3, 3)),
+    ("split-learned-prior", SplitAsLayer(opened(Split(4, learned_prior=True))), (4, 3, 3)),
+    ("nice-additive-coupling-0", opened(AdditiveCoupling(16, 8, 2, 0)), (16,)),
+    ("nice-additive-coupling-1", opened(AdditiveCoupling(16, 8, 2, 1)), (16,)),
+    ("nice-scaling", opened(Scaling(16)), (16,)),
+]
+
+
+@pytest.mark.parametrize("name, layer, shape", IMAGE_LAYERS, ids=[n for n, _, _ in IMAGE_LAYERS])
+def test_image_flow_layers_invert_and_their_log_det_is_the_jacobians(name, layer, shape):
+    layer = layer.eval()
+    x = torch.rand((3, *shape), generator=cpu_generator(4))
+    with torch.no_grad():
+        y, log_det = layer(x)
+        assert log_det.shape == (3,)
+        assert (layer.inverse(y) - x).abs().max() <= 1e-5
+    layer.double()
+    try:
+        xd = x.double()
+        for i in range(len(xd)):
+            jac = torch.autograd.functional.jacobian(lambda v: layer(v[None])[0][0], xd[i])
+            jac = jac.reshape(xd[i].numel(), xd[i].numel())
+            log_abs_det = torch.linalg.slogdet(jac).logabsdet.item()  # a 1×1 convolution may flip orientation
+            assert log_abs_det == pytest.approx(layer(xd[i : i + 1])[1].item(), abs=1e-8)
+            yd = layer(xd[i : i + 1])[0][0]
+            jac_inv = torch.autograd.functional.jacobian(lambda v: layer.inverse(v[None])[0], yd)
+            assert torch.linalg.slogdet(jac_inv.reshape(jac.shape)).logabsdet.item() == pytest.approx(
+                -log_abs_det, abs=1e-8
+            )
+    finally:
+        layer.float()
+
+
+def test_actnorm_starts_from_the_first_training_batch_and_keeps_that_start_when_reloaded():
+    layer = ActNorm(3)
+    x = torch.randn(64, 3, 5, 5, generator=cpu_generator(0)) * torch.tensor([0.5, 2.0, 7.0])[:, None, None] + 3
+    y, _ = layer.train()(x)
+    assert torch.allclose(y.mean((0, 2, 3)), torch.zeros(3), atol=1e-5)
+    assert torch.allclose(y.std((0, 2, 3)), torch.ones(3), atol=1e-4)
+    state = layer.state_dict()
+    assert state["initialized"] == 1, "the start is saved with the weights"
+    again = ActNorm(3)
+    again.load_state_dict(state)
+    again.train()(x * 10)  # a loaded layer never starts again, even in training mode
+    assert torch.equal(again.bias, layer.bias) and torch.equal(again.log_scale, layer.log_scale)
+
+
+def test_nice_at_its_start_is_the_logistic_density_of_the_pixels():
+    """With every coupling network's output at zero and s = 0, NICE is the identity: log p(u) = Σ log logistic(u)."""
+    nice = NICE(couplings=2, hidden=8, depth=2)
+    with torch.no_grad():
+        for coupling in list(nice.levels[0])[1:-1]:
+            coupling.m[-1].weight.zero_()
+            coupling.m[-1].bias.zero_()
+    u = torch.rand(4, 1, 28, 28, generator=cpu_generator(0))
+    logistic = torch.distributions.TransformedDistribution(
+        torch.distributions.Uniform(0.0, 1.0),
+        [torch.distributions.transforms.SigmoidTransform().inv],
+    )
+    assert torch.allclose(nice.density(u), logistic.log_prob(u).flatten(1).sum(1), atol=1e-3)
+
+
+@pytest.mark.parametrize("name, flow", catalogued_flows(), ids=[n for n, _ in catalogued_flows()])
+def test_image_flows_at_random_weights_invert_and_encode_decode(name, flow):
+    flow = warped(flow, seed=1, scale=0.1)
+    x = example(flow, 6)
+    with torch.no_grad():
+        z = flow.encode(x)
+        assert z.shape == (6, 784) == (6, *flow.latent_shape)
+        assert (flow.decode(z) - x).abs().max() <= 1e-4
+        assert (flow.encode(flow.decode(z)) - z).abs().max() <= 1e-3
+
+
+@pytest.mark.parametrize("name, flow", catalogued_flows(), ids=[n for n, _ in catalogued_flows()])
+@pytest.mark.parametrize("temperature", [0.0, 0.3, 0.7, 1.0, 1.2])
+def test_image_flows_sample_finite_images_at_every_temperature(name, flow, temperature):
+    flow = warped(flow, seed=2, scale=0.1)
+    images = flow.sample(16, cpu_generator(0), temperature)
+    assert images.shape == (16, 1, 28, 28) and torch.isfinite(images).all()
+    assert images.min() >= 0 and images.max() <= 1
+
+
+def test_flow_training_stopped_with_ctrl_c_keeps_the_best_epoch_so_far():
+    entry = registry.get("glow-mnist")
+    model = init_parameters(entry.cls(**entry.tiny_config), cpu_generator(0))
+    calls, score = [], model.bits_per_dim
+
+    def interrupted_in_epoch_two(x, generator=None):
+        calls.append(len(x))
+        if len(calls) == 4:  # epoch 1: two batches of 64 and the held-out score; then Ctrl-C
+            raise KeyboardInterrupt
+        return score(x, generator)
+
+    model.bits_per_dim = interrupted_in_epoch_two
+    x = torch.rand(160, 1, 28, 28, generator=cpu_generator(0))
+    stats = entry.recipe.train(model, x, torch.zeros(160), 5, 0)
+    assert calls[:3] == [64, 64, 16]
+    assert stats["stopped_early_after_epochs"] == 1 and stats["best_epoch"] == 1 and stats["steps"] == 2

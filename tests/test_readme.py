@@ -48,6 +48,9 @@ def test_model_table_matches_the_cards(name):
         assert kept in row and cycle in row
     if "nll_nats" in metrics:
         assert f"NLL {metrics['nll_nats']:.1f} nats" in row
+    if "bits_per_dim" in metrics:
+        assert f"{metrics['bits_per_dim']:.2f} bits/dim" in row
+        assert f"{metrics['confident_samples']:.0%} of samples at t = {metrics['sample_temperature']:g}" in row
     if "nll_bound_nats" in metrics:
         parts = f"recon {metrics['recon_bce_nats']:.1f} + prior {metrics['prior_nll_nats']:.1f}"
         assert f"NLL ≤ {metrics['nll_bound_nats']:.1f} nats ({parts})" in row

@@ -16,10 +16,12 @@ SAMPLE_HELP = """Every model draws from the **same seed**, so changing one contr
 class-conditional Gated PixelCNN for one digit; *any* draws a digit at random first, then the image given it (the
 mixture over digits its NLL badge scores). Autoregressive models (PixelCNN, Gated PixelCNN, PixelRNN) draw pixel by
 pixel in raster order, and you watch the rows fill in. The **VQ-VAE** has no Gaussian latent: it draws a 7×7 grid of
-codebook indices from its own Gated PixelCNN prior, then decodes it. The badge is the model's held-out score on the
-test split; the caption under each grid lists the digits the project's classifier sees. *Nearest training image*
-puts beside every sample the closest image of the training set (L2 in pixels): a sample that equals its neighbour was
-memorised.
+codebook indices from its own Gated PixelCNN prior, then decodes it. The **flows** (NICE, RealNVP, Glow) are
+invertible maps from a latent z of 784 numbers to the image; their badge is an exact likelihood in bits per pixel, and
+RealNVP and Glow draw at 0.7 × the temperature (the Glow paper's reduced temperature). The badge is the model's
+held-out score on the test split; the caption under each grid lists the digits the project's classifier sees.
+*Nearest training image* puts beside every sample the closest image of the training set (L2 in pixels): a sample that
+equals its neighbour was memorised.
 
 **Temperature** (1 = the trained model) does not mean the same for every family:
 """ + "\n".join(f"- **{models}**: {note}" for models, note in tasks.sample.temperature_notes())
@@ -40,6 +42,8 @@ def _slot_updates(result: dict | None) -> list:
     lines = [f"**{result['title']}** · {timing}", f"`{result['badge']}`"]
     if "temperature_used" in result:
         lines.append(f"temperature {result['temperature_used']:g}: the nearest this family draws well at")
+    if "temperature_drawn" in result:
+        lines.append(f"drawn at temperature {result['temperature_drawn']:g} (0.7 × the slider: flows look best cooler)")
     if result.get("labels") is not None:
         lines.append("classifier: " + " ".join(str(c) for c in result["labels"]))
     nearest = gr.update(visible=False, value=None)

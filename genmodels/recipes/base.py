@@ -65,6 +65,8 @@ class Recipe:
         translates: keeps the translation contract (`translate(x, source, target)`, `domains`).
         temperature: what sampling temperature t does for this family, in one sentence for the Sample tab.
         temperatures: the (lowest, highest) t the family draws sensibly at; the Sample tab keeps t inside and says so.
+        temperature_scale: the family draws at temperature_scale × t (flows: 0.7, so the Sample tab's t = 1 gives the
+            reduced temperature of the Glow paper).
     """
 
     family: str
@@ -83,6 +85,7 @@ class Recipe:
     translates: bool = False
     temperature: str = "t scales the spread of the latent prior, z ~ N(0, t²I): lower = more typical, less varied."
     temperatures: tuple[float, float] = (0.05, 2.0)
+    temperature_scale: float = 1.0
 
 
 def numbers_badge(metrics: dict) -> str:

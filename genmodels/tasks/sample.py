@@ -132,6 +132,8 @@ def sample_one(
     low, high = entry.recipe.temperatures
     if not low <= temperature <= high:  # outside what the family draws sensibly at: its nearest sensible value
         result["temperature_used"] = temperature = min(max(temperature, low), high)
+    if entry.recipe.temperature_scale != 1.0:
+        result["temperature_drawn"] = temperature = round(temperature * entry.recipe.temperature_scale, 4)
     try:
         start = time.perf_counter()
         model = hub.cached(name)
@@ -184,7 +186,8 @@ def sample_stream(
         seed: 0..common.MAX_SEED; the same seed gives the same images.
         temperature: [0.05, 2]; 1 is the trained model. Latent models scale their prior's standard deviation;
             autoregressive models divide their logits by it. Each family keeps it within its recipe's
-            `temperatures`; a model that used another value says so in `temperature_used`.
+            `temperatures`; a model that used another value says so in `temperature_used`. Flows draw at
+            0.7 × temperature (`temperature_drawn`), the reduced temperature of the Glow paper at the default 1.
         truncation: for GANs, resample each latent coordinate into [-t, t]; 0 turns it off.
         nearest: also find each sample's closest training image (a memorisation check).
         digit: 0..9 asks class-conditional models (Gated PixelCNN) for that digit; None, "any" or −1: any digit.
