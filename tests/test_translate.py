@@ -122,6 +122,14 @@ def test_digit_pictures_look_like_mnist(tiny_translators):
     ink = (x[0, 0] > 0.5).nonzero()
     assert ink[:, 0].min() >= 3 and ink[:, 0].max() <= 24  # the stroke's height fitted into the middle 20 rows
     assert abs(ink[:, 1].float().mean().item() - 13.5) < 1.5  # centred
+    # by mass: an "L" whose foot carries ink to the right has its box left of the centre, its mass on it
+    foot = Image.new("L", (200, 200), 255)
+    foot.paste(0, (20, 20, 40, 180))
+    foot.paste(0, (20, 160, 180, 180))
+    weights = tr.digit_tensor(foot.convert("RGB"))[0, 0]
+    grid = torch.arange(28, dtype=torch.float32)
+    assert abs((weights.sum(0) * grid).sum() / weights.sum() - 13.5) < 0.6
+    assert abs((weights.sum(1) * grid).sum() / weights.sum() - 13.5) < 0.6
     out, back, heat, info, seen = tr.translate(paper, "cyclegan-mnist", "thin → thick")
     assert out.shape == back.shape == heat.shape == seen.shape == (28 * 8, 28 * 8, 3) and info["working_size"] == [
         28,

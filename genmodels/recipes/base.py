@@ -9,7 +9,7 @@ here too, so a recipe and its smallest working example sit together.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -39,6 +39,10 @@ class HeldOut:
         return self._classifier
 
 
+# (model, known (1, 1, H, W) in [0, 1], mask (1, 1, H, W) bool with True where to fill, n, generator, temperature,
+# condition (n,) or None) -> yields (steps done, steps in all, completions (n, 1, H, W) in [0, 1]) as they grow;
+# the last is the answer. Observed pixels come back as the model reads them (binary models: known > 0.5).
+Completer = Callable[..., Iterator[tuple[int, int, torch.Tensor]]]
 Trainer = Callable[[nn.Module, torch.Tensor, torch.Tensor, int, int], dict]  # (model, x, y, epochs, seed) -> stats
 Evaluator = Callable[[nn.Module, HeldOut], dict]  # (model, held-out set) -> JSON-able metrics
 Badge = Callable[[dict], str]  # metrics.json -> one line for the app
@@ -67,6 +71,8 @@ class Recipe:
         temperatures: the (lowest, highest) t the family draws sensibly at; the Sample tab keeps t inside and says so.
         temperature_scale: the family draws at temperature_scale × t (flows: 0.7, so the Sample tab's t = 1 gives the
             reduced temperature of the Glow paper).
+        complete: fills the masked pixels of an image (`Completer` above), for the Complete tab; None if it cannot.
+        completion: how it fills them and how far that is the true conditional p(hidden | observed), in one sentence.
     """
 
     family: str
@@ -86,6 +92,8 @@ class Recipe:
     temperature: str = "t scales the spread of the latent prior, z ~ N(0, t²I): lower = more typical, less varied."
     temperatures: tuple[float, float] = (0.05, 2.0)
     temperature_scale: float = 1.0
+    complete: Completer | None = None
+    completion: str = ""
 
 
 def numbers_badge(metrics: dict) -> str:

@@ -9,12 +9,13 @@ bounds on the negative log-likelihood (nats; lower is better).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import torch
 from torch import nn
 
 from .. import data
-from ..models.base import cpu_generator
+from ..models.base import cpu_generator, standard_normal
 from .base import HeldOut, Recipe
 from .common import KeepBest, batches
 
@@ -65,6 +66,36 @@ def evaluate(model: nn.Module, test: HeldOut, k: int = IWAE_K, batch: int = 100)
     return {"elbo_nats": round(-elbo.mean().item(), 3), "iwae_nats": round(-iwae.mean().item(), 3), "iwae_k": k}
 
 
+GIBBS_STEPS = 40
+
+
+@torch.no_grad()
+def complete(
+    model: nn.Module,
+    known: torch.Tensor,
+    mask: torch.Tensor,
+    n: int,
+    generator: torch.Generator,
+    temperature: float,
+    condition: torch.Tensor | None = None,
+) -> Iterator[tuple[int, int, torch.Tensor]]:
+    """Encode, draw z from q(z | x) (its spread times `temperature`), decode, draw the hidden pixels from p(x | z),
+    put the known pixels back, repeat (Rezende et al. 2014, section 5.3): a Markov chain whose stationary law
+    approximates p(hidden | observed). Yields the chain's binary state every 5 steps."""
+    device = model.device
+    observed = (known > 0.5).float().to(device).expand(n, -1, -1, -1)
+    mask = mask.to(device).expand(n, -1, -1, -1)
+    x = torch.where(mask, torch.rand(observed.shape, generator=generator).to(device).round(), observed)
+    for step in range(1, GIBBS_STEPS + 1):
+        mu, logvar = model.posterior(x)
+        z = mu + temperature * torch.exp(0.5 * logvar) * standard_normal(tuple(mu.shape), generator).to(device)
+        probs = model.decode(z)
+        draw = (torch.rand(probs.shape, generator=generator).to(device) < probs).float()
+        x = torch.where(mask, draw, observed)
+        if step % 5 == 0:
+            yield step, GIBBS_STEPS, x
+
+
 def badge(m: dict) -> str:
     return f"NLL ≤ {m['iwae_nats']:.1f} nats (IWAE, test) · −ELBO {m['elbo_nats']:.1f}"
 
@@ -79,4 +110,7 @@ VAE = Recipe(
     samples=True,
     encodes=True,
     likelihood="bound",
+    complete=complete,
+    completion="an approximation: encode, decode, put the known pixels back, repeat (a Markov chain over the hidden "
+    "pixels); it sees every known pixel, above and below the hole.",
 )

@@ -3,7 +3,7 @@
 A photo model (e.g. horse ↔ zebra) works at a chosen size: the shorter side is resized to it, the picture is padded
 by reflection to a multiple of 4 (two stride-2 steps in the generator) and cropped back, so the aspect ratio is kept.
 A digit model (native size 28) gets what MNIST looks like: grey, white ink on black (inverted when the picture is dark
-on light), the ink's bounding box fitted into 20×20 and centred on 28×28.
+on light), the ink's bounding box fitted into 20×20 and its centre of mass put on the centre of 28×28.
 
 Anything a user can send gets a ValueError with a readable message: not an image, too many pixels, a strip too long
 and thin, an unknown model or direction.
@@ -59,7 +59,7 @@ def photo_tensor(image: Image.Image, size: int) -> torch.Tensor:
 
 
 def digit_tensor(image: Image.Image, size: int = 28) -> torch.Tensor:
-    """(1, 1, 28, 28) in [0, 1] the way MNIST digits look: white ink on black, fitted into 20×20, centred."""
+    """(1, 1, 28, 28) in [0, 1] the way MNIST digits look: white ink on black, fitted into 20×20, centred by mass."""
     grey = np.asarray(image.convert("L"), dtype=np.float32) / 255
     if np.median(grey) > 0.5:
         grey = 1 - grey  # dark ink on light paper → MNIST's white on black
@@ -72,8 +72,15 @@ def digit_tensor(image: Image.Image, size: int = 28) -> torch.Tensor:
     scale = box / max(crop.size)
     fitted = (max(1, round(crop.width * scale)), max(1, round(crop.height * scale)))
     crop = crop.resize(fitted, Image.Resampling.LANCZOS)
+    # centred by mass, as MNIST was made (LeCun et al.): the ink's centre of mass on the middle of the 28 × 28 field
+    weights = np.asarray(crop, dtype=np.float64)
+    rows_mass, cols_mass = weights.sum(1), weights.sum(0)
+    centre_row = (rows_mass * np.arange(crop.height)).sum() / rows_mass.sum()
+    centre_col = (cols_mass * np.arange(crop.width)).sum() / cols_mass.sum()
+    top = int(np.clip(round(size / 2 - 0.5 - centre_row), 0, size - crop.height))
+    left = int(np.clip(round(size / 2 - 0.5 - centre_col), 0, size - crop.width))
     canvas = Image.new("L", (size, size))
-    canvas.paste(crop, ((size - crop.width) // 2, (size - crop.height) // 2))
+    canvas.paste(crop, (left, top))
     return torch.from_numpy(np.asarray(canvas, dtype=np.float32) / 255)[None, None]
 
 
