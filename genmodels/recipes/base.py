@@ -39,7 +39,7 @@ class HeldOut:
         return self._classifier
 
 
-# (model, known (1, 1, H, W) in [0, 1], mask (1, 1, H, W) bool with True where to fill, n, generator, temperature,
+# (model, known (1 or n, 1, H, W) in [0, 1], mask (1, 1, H, W) bool with True where to fill, n, generator, temperature,
 # condition (n,) or None) -> yields (steps done, steps in all, completions (n, 1, H, W) in [0, 1]) as they grow;
 # the last is the answer. Observed pixels come back as the model reads them (binary models: known > 0.5).
 Completer = Callable[..., Iterator[tuple[int, int, torch.Tensor]]]

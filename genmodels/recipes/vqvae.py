@@ -12,12 +12,14 @@ Metrics: −log p(x | z(x)) and the prior's −log p(z(x)) on the fixed-seed bin
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .. import data
+from ..models.autoregressive import sample_rows
 from ..models.base import cpu_generator
 from .autoregressive import train_autoregressive
 from .base import HeldOut, Recipe
@@ -101,6 +103,33 @@ def badge(m: dict) -> str:
     return f"NLL ≤ {m['nll_bound_nats']:.1f} nats ({parts}, test)"
 
 
+@torch.no_grad()
+def complete(
+    model: nn.Module,
+    known: torch.Tensor,
+    mask: torch.Tensor,
+    n: int,
+    generator: torch.Generator,
+    temperature: float,
+    condition: torch.Tensor | None = None,
+) -> Iterator[tuple[int, int, torch.Tensor]]:
+    """Encode the known digit to its 7×7 code grid; every code whose 4×4 patch holds a hidden pixel is drawn again by
+    the prior, in raster order given the codes before it (the cached sampler); decode, draw the hidden pixels from the
+    decoder's Bernoulli means, put the known pixels back. Yields after each row of codes."""
+    device = model.device
+    observed = (known > 0.5).float().to(device).expand(n, -1, -1, -1)
+    mask = mask.to(device)
+    pixels = torch.rand(observed.shape, generator=generator).to(device)  # drawn first: the seed fixes everything
+    code_mask = F.max_pool2d(mask.float(), 4).bool()
+    rows = code_mask[0, 0].any(1).nonzero()
+    total = int(rows[-1] - rows[0]) + 1
+    codes = model.encode(observed).float()
+    stream = sample_rows(model.prior, n, generator, temperature, mask=code_mask, known=codes)
+    for done, grid in enumerate(stream, 1):
+        draw = (pixels < model.decode(grid)).float()
+        yield done, total, torch.where(mask.expand_as(draw), draw, observed)
+
+
 VQVAE = Recipe(
     "vqvae",
     train_vqvae,
@@ -112,4 +141,8 @@ VQVAE = Recipe(
     encodes=True,
     likelihood="bound",
     temperature="t divides the logits of the prior over the 7×7 code grid: lower = the commonest code patterns.",
+    complete=complete,
+    completion="its prior redraws the codes under the hole in raster order given the codes before it, the decoder "
+    "draws the pixels, and the known pixels are put back: blind to known codes after the hole, and coarse (a code is "
+    "a 4×4 patch).",
 )

@@ -118,6 +118,8 @@ def complete_one(
     low, high = recipe.temperatures
     if not low <= temperature <= high:
         result["temperature_used"] = temperature = min(max(temperature, low), high)
+    if recipe.temperature_scale != 1.0:  # as on the Sample tab: flows draw at 0.7 × t
+        result["temperature_drawn"] = temperature = round(temperature * recipe.temperature_scale, 4)
     try:
         model = hub.cached(name)
     except ValueError as exc:
