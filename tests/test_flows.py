@@ -250,3 +250,21 @@ def test_flow_training_stopped_with_ctrl_c_keeps_the_best_epoch_so_far():
     stats = entry.recipe.train(model, x, torch.zeros(160), 5, 0)
     assert calls[:3] == [64, 64, 16]
     assert stats["stopped_early_after_epochs"] == 1 and stats["best_epoch"] == 1 and stats["steps"] == 2
+
+
+SHIPPED_FLOWS = [name for name, e in registry.REGISTRY.items() if issubclass(e.cls, ImageFlow)]
+
+
+@pytest.mark.parametrize("name", SHIPPED_FLOWS)
+def test_shipped_flows_are_finite_at_every_temperature_and_invert_real_digits(name):
+    from genmodels import hub
+
+    flow = hub.cached(name)
+    for temperature in (0.0, 0.3, 0.7, 1.0, 1.2):
+        images = flow.sample(32, cpu_generator(0), temperature)
+        assert torch.isfinite(images).all() and images.min() >= 0 and images.max() <= 1, temperature
+    digits = flow.sample(8, cpu_generator(1), 0.7)
+    with torch.no_grad():
+        z = flow.encode(digits)
+        assert torch.isfinite(z).all() and (flow.decode(z) - digits).abs().max() <= 1e-4
+        assert torch.isfinite(flow.bits_per_dim(digits)).all()
