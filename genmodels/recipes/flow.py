@@ -134,17 +134,24 @@ def complete(
     observed = known.to(device).expand(n, -1, -1, -1)
     hidden = mask.to(device).expand_as(observed)
     z = model.prior_sample(n, generator, t).to(device).requires_grad_(True)
+    z_good, x_good = z.detach().clone(), observed.clone()  # per completion: its last latent with a finite image
     opt = torch.optim.Adam([z], lr=0.05)
     for step in range(1, FIT_STEPS + 1):
         # grad mode is per thread and a server may resume this generator on another: set it here, not around a yield;
         # autograd.grad, not backward: the shared model's parameters get no .grad from a user's completion
         with torch.enable_grad():
             x = model.inverse(z).clamp(0, 1)
+            finite = torch.isfinite(x).flatten(1).all(1)
+            x = torch.where(finite[:, None, None, None], x, x_good)
             misfit = ((x - observed) * ~hidden).pow(2).flatten(1).sum(1) / (2 * KNOWN_NOISE**2)
-            (z.grad,) = torch.autograd.grad((misfit - model.prior_log_prob(z / t)).sum(), z)
+            (grad,) = torch.autograd.grad((misfit - model.prior_log_prob(z / t)).sum(), z)
+        with torch.no_grad():  # a step into a region the inverse overflows in is taken back
+            z[~finite] = z_good[~finite]
+            z_good[finite], x_good = z[finite], x.detach()
+        z.grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0) * finite[:, None]
         opt.step()
         if step % 10 == 0:
-            yield step, FIT_STEPS, torch.where(hidden, x.detach(), observed)
+            yield step, FIT_STEPS, torch.where(hidden, x_good, observed)
 
 
 def badge(m: dict) -> str:
