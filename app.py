@@ -15,17 +15,19 @@ import gradio as gr
 
 from genmodels.tasks import playground as playground_tasks
 from genmodels.tasks import status as self_check
-from ui import playground, sample, share, status, translate
-from ui.common import CSS, THEME
+from ui import complete, playground, sample, share, status, translate
+from ui.common import BRUSH_FIRST, CSS, THEME
 
 with gr.Blocks(title="genmodels") as demo:
     gr.Markdown("# genmodels\nDeep generative models you can explore in the browser, each trained on real data.")
     with gr.Tabs(elem_id="tabs"):
         sample.build(demo)
+        complete.build(demo)
         translate.build()
         playground.build(demo)
     status.build(demo)
     share.build(demo)  # the open tab and the main controls in the address: a link reproduces the view
+    demo.load(None, None, None, js=BRUSH_FIRST, api_name=False, queue=False)  # drawing pads start with the brush
 
 
 if __name__ == "__main__":

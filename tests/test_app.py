@@ -556,3 +556,66 @@ def test_browser_address_holds_the_view(browser_page, app_url):
     page.locator("#sample-seed input").press("Enter")
     page.wait_for_function("() => new URL(location).searchParams.get('seed') === '12'", timeout=10_000)
     assert "tab=sample" in page.url
+
+
+@pytest.mark.slow
+def test_api_complete_fills_the_hidden_pixels_and_streams(client):
+    from gradio_client import handle_file
+
+    digit = handle_file(str(REPO / "assets" / "examples" / "vae-digit-3.png"))
+    job = client.submit(
+        ["pixelrnn-mnist", "vae-mnist"], digit, "bottom half", None, 4, 0, 1.0, "any", 0.5, api_name="/complete"
+    )
+    seen, *slots, summary = job.result()
+    assert Image.open(seen).size == (224, 224)
+    for name in ("pixelrnn-mnist", "vae-mnist"):
+        result = summary[name]
+        assert "error" not in result and result["log_p_nats"] == sorted(result["log_p_nats"], reverse=True)
+    assert summary["pixelrnn-mnist"]["mean_entropy_bits"] > 0 and "mean_entropy_bits" not in summary["vae-mnist"]
+    partial = [o[-1]["pixelrnn-mnist"] for o in job.outputs()[:-1] if "pixelrnn-mnist" in o[-1]]
+    assert any("steps_done" in p for p in partial), "the rows stream in"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_browser_complete_paints_a_mask_and_streams_the_answers(browser_page, app_url, width):
+    """Pick an example, paint over it with the pointer (no Brush click), complete: what the models see follows the
+    painting, captions stream while the models work, every model answers."""
+    from playwright.sync_api import expect
+
+    from genmodels.tasks.complete import completing_models
+
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(app_url + "?tab=complete")
+    page.locator("button.gallery-item").first.click()
+    expect(page.locator("#cp-seen img")).to_be_visible(timeout=30_000)
+    before = page.locator("#cp-seen img").get_attribute("src")
+    canvas = page.locator("#cp-paint canvas").first
+    expect(page.locator("#cp-paint")).not_to_contain_text("select the draw tool", timeout=30_000)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.35, steps=10)
+    page.mouse.up()
+    # the painted stroke becomes the mask: the picture of what the models see changes
+    page.wait_for_function(
+        "(old) => { const img = document.querySelector('#cp-seen img'); return img && img.src !== old; }",
+        arg=before,
+        timeout=30_000,
+    )
+    page.evaluate(
+        """() => { window.captions = [];
+        new MutationObserver(() => window.captions.push(document.querySelector('#cp-slots').innerText))
+          .observe(document.querySelector('#cp-slots'), {subtree: true, childList: true, characterData: true}); }"""
+    )
+    page.locator("#cp-button").click()
+    for name in completing_models():
+        expect(page.locator(f"#cp-caption-{name}")).to_contain_text(" ms", timeout=120_000)
+        grid = page.locator(f"#cp-grid-{name} img")
+        grid.scroll_into_view_if_needed()  # lazy pictures load once near the viewport (a phone's long column)
+        expect(grid).to_be_visible()
+    assert any("working:" in text for text in page.evaluate("window.captions")), "partial answers stream in"
+    expect(page.locator(".toast-body")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / f"complete-{width}.png"), full_page=True)

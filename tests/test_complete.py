@@ -119,7 +119,7 @@ def test_a_drawn_mask_hides_the_painted_pixels(tmp_path):
         (dict(n=0), "Completions per model must be from 1 to 16"),
         (dict(rate=1.5), "Share hidden must be"),
         (dict(temperature="warm"), "Temperature must be a number"),
-        (dict(models=MODELS, n=16, image="digit"), "one call makes at most 48"),
+        (dict(models=MODELS, n=16, image="digit"), "one call makes at most 64"),
     ],
 )
 def test_bad_input_gets_one_sentence_of_ours(kwargs, message, digit, tmp_path):

@@ -62,6 +62,23 @@ CSS = """
 /* a phone fits all five playground sub-tabs on one line instead of folding three into a menu */
 @media (max-width: 480px) { .tab-container button { padding: 0 5px; font-size: 13px; } }
 """
+# Gradio 6.31's editor mounts with the brush, then, because the value is empty, resets to its "image" tool and shows
+# "select the draw tool to start": a drag draws nothing until the Brush button is clicked, and no Sketchpad parameter
+# picks the starting tool. So whenever that prompt shows inside an editor with the class "brush-first" once its
+# canvas is laid out (the tab or the accordion opened, the canvas cleared, a new background), click Brush for the
+# user. The prompt is gone once the brush is chosen. app.py runs it once per page.
+BRUSH_FIRST = """() => {
+  const pick = () => {
+    for (const pad of document.querySelectorAll(".brush-first")) {
+      if (!pad.querySelector(".empty.wrap") || !pad.querySelector("canvas")?.offsetWidth) continue;
+      pad.querySelector("button[aria-label='Brush']")?.click();
+    }
+  };
+  let timer = null;  // at most one look per 100 ms, however busy the page's plots are
+  new MutationObserver(() => { timer ??= setTimeout(() => { timer = null; pick(); }, 100); })
+    .observe(document.body, { childList: true, subtree: true });
+}"""
+
 FAULT = "Something went wrong on the server; it has been logged. Try again, or choose another model or setting."
 
 

@@ -38,22 +38,6 @@ GLOSSARY = {
 }
 
 
-# Gradio 6.31's editor mounts with the brush, then, because the value is empty, resets to its "image" tool and shows
-# "select the draw tool to start": a drag draws nothing until the Brush button is clicked, and no Sketchpad parameter
-# picks the starting tool. So whenever that prompt shows inside #pg-sketch once its canvas is laid out (the tab or
-# the accordion opened, the canvas cleared), click Brush for the user. The prompt is gone once the brush is chosen.
-SKETCH_BRUSH_FIRST = """() => {
-  const pick = () => {
-    const pad = document.getElementById("pg-sketch");
-    if (!pad || !pad.querySelector(".empty.wrap") || !pad.querySelector("canvas")?.offsetWidth) return;
-    pad.querySelector("button[aria-label='Brush']")?.click();
-  };
-  let timer = null;  // at most one look per 100 ms, however busy the page's plots are
-  new MutationObserver(() => { timer ??= setTimeout(() => { timer = null; pick(); }, 100); })
-    .observe(document.body, { childList: true, subtree: true });
-}"""
-
-
 def glossary(key: str) -> gr.Markdown:
     """The words behind a panel's keys, under it, in small print."""
     return gr.Markdown(GLOSSARY[key], elem_classes="glossary")
@@ -134,6 +118,7 @@ def build(demo: gr.Blocks) -> None:
                             canvas_size=(400, 400),
                             brush=gr.Brush(default_size=12, colors=["#000000"], color_mode="fixed"),
                             elem_id="pg-sketch",
+                            elem_classes="brush-first",  # the brush is chosen for the user (ui.common.BRUSH_FIRST)
                         ),
                         "The drawing",
                     )
@@ -344,4 +329,3 @@ def build(demo: gr.Blocks) -> None:
             api_name=False,
             preprocess=False,
         ).success(points_file, [data], [points_csv], api_name=False, preprocess=False)
-        demo.load(None, None, None, js=SKETCH_BRUSH_FIRST, api_name=False, queue=False)

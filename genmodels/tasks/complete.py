@@ -24,7 +24,7 @@ from .translate import digit_tensor
 SIZE = 28
 MASKS = ("bottom half", "top half", "left half", "right half", "centre square", "random pixels", "random blobs")
 MAX_COMPLETIONS = 16
-MAX_IMAGES = 48  # models × completions per call
+MAX_IMAGES = 64  # models × completions per call: every model's default 8
 
 
 def completing_models() -> list[str]:
@@ -158,6 +158,40 @@ def complete_one(
     yield result
 
 
+def digit_view(image: object) -> np.ndarray:
+    """The digit in MNIST's format, 8× enlarged, uint8 (224, 224, 3): what a mask is painted over."""
+    path = file_path(image, "The digit")
+    if path is None:
+        raise ValueError("Give a digit first: draw one, upload a picture or pick an example.")
+    grey = (digit_tensor(open_image(path))[0, 0] * 255).round().byte().numpy()
+    return np.kron(np.stack([grey, grey, grey], -1), np.ones((8, 8, 1), dtype=np.uint8))
+
+
+def masked_view(
+    image: object, mask: object = "bottom half", drawn: object = None, rate: object = 0.5, seed: object = 0
+):
+    """What the models are given: the digit in MNIST's format, the hidden pixels red, 8× enlarged, uint8 (224, 224, 3).
+    Same arguments and checks as `complete_stream`."""
+    known, hidden = _inputs(image, mask, drawn, rate, seed)
+    grey = (known[0, 0] * 255).round().byte().numpy()
+    rgb = np.stack([grey, grey, grey], -1)
+    rgb[hidden[0, 0].numpy()] = (200, 30, 30)
+    return np.kron(rgb, np.ones((8, 8, 1), dtype=np.uint8))
+
+
+def _inputs(
+    image: object, mask: object, drawn: object, rate: object, seed: object
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The digit (1, 1, 28, 28) in [0, 1] and the checked mask (1, 1, 28, 28) bool, from what a user sent."""
+    path = file_path(image, "The digit")
+    if path is None:
+        raise ValueError("Give a digit first: draw one, upload a picture or pick an example.")
+    known = digit_tensor(open_image(path))
+    rate = as_float(rate, "Share hidden", 0.05, 0.95)
+    drawn_path = file_path(drawn, "The drawn mask")
+    return known, check_mask(drawn_mask(drawn_path) if drawn_path else preset_mask(mask, rate, as_seed(seed)))
+
+
 def complete_stream(
     models: list[str] | str,
     image: object,
@@ -196,17 +230,11 @@ def complete_stream(
     for name in names:
         if name not in completing_models():
             raise ValueError(f"Model {shown(name)} does not fill holes. Choose from: {', '.join(completing_models())}.")
-    path = file_path(image, "The digit")
-    if path is None:
-        raise ValueError("Give a digit first: draw one, upload a picture or pick an example.")
-    known = digit_tensor(open_image(path))
+    known, hidden = _inputs(image, mask, drawn, rate, seed)
     n = as_int(n, "Completions per model", 1, MAX_COMPLETIONS)
     seed = as_seed(seed)
     temperature = as_float(temperature, "Temperature", 0.05, 2.0)
-    rate = as_float(rate, "Share hidden", 0.05, 0.95)
     digit = None if digit in (None, "", "any", -1, "-1") else as_int(digit, "Digit", 0, 9)
-    drawn_path = file_path(drawn, "The drawn mask")
-    hidden = check_mask(drawn_mask(drawn_path) if drawn_path else preset_mask(mask, rate, seed))
     if n * len(names) > MAX_IMAGES:
         raise ValueError(f"That is {len(names)} models × {n} completions; one call makes at most {MAX_IMAGES}.")
     done: list[dict] = []
@@ -214,3 +242,8 @@ def complete_stream(
         for result in complete_one(name, known, hidden, n, seed, temperature, digit):
             yield [*done, result]
         done.append(result)
+
+
+def summary(results: list[dict]) -> dict:
+    """The JSON-able part of the results (no pictures): what the API returns beside them."""
+    return {r["model"]: {k: v for k, v in r.items() if not k.endswith(("grid", "map"))} for r in results}
