@@ -619,3 +619,30 @@ def test_browser_complete_paints_a_mask_and_streams_the_answers(browser_page, ap
     assert any("working:" in text for text in page.evaluate("window.captions")), "partial answers stream in"
     expect(page.locator(".toast-body")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / f"complete-{width}.png"), full_page=True)
+
+
+@pytest.mark.slow
+def test_browser_complete_takes_a_drawn_digit(browser_page, app_url):
+    """Drawing on the pad (no Brush click) makes the digit the models complete; an empty pad gets our sentence."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.goto(app_url + "?tab=complete")
+    page.get_by_text("Or draw one").click()
+    page.locator("#cp-use-draw").click()
+    expect(page.locator(".toast-body").first).to_contain_text("Draw a digit on the pad first.", timeout=30_000)
+    canvas = page.locator("#cp-draw canvas").first
+    expect(page.locator("#cp-draw")).not_to_contain_text("select the draw tool", timeout=30_000)
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.25)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.25, steps=8)
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.75, steps=8)
+    page.mouse.up()
+    page.locator("#cp-use-draw").click()
+    expect(page.locator("#cp-input img")).to_be_visible(timeout=30_000)  # the drawing is now the digit
+    expect(page.locator("#cp-seen img")).to_be_visible(timeout=30_000)
+    page.locator("#cp-button").click()
+    expect(page.locator("#cp-caption-vae-mnist")).to_contain_text(" ms", timeout=120_000)
+    page.screenshot(path=str(ARTIFACTS / "complete-drawn-digit.png"), full_page=True)

@@ -27,11 +27,24 @@ MAP_SCALE = """<div style="font-size:12px">
 <span>max</span></div></div>"""
 
 
+PROGRESS = gr.Progress()  # the model at work: its rows or steps
+
+
 def painted_layer(editor: object) -> object:
     """The strokes of the paint editor (its first layer's file payload), or None when nothing was painted."""
     if isinstance(editor, dict) and isinstance(editor.get("layers"), list) and editor["layers"]:
         return editor["layers"][0]
     return None
+
+
+@user_errors
+def use_drawing(drawing) -> str:
+    """The drawing (its composite picture) becomes the digit."""
+    composite = drawing.get("composite") if isinstance(drawing, dict) else None
+    path = composite.get("path") if isinstance(composite, dict) else None
+    if not path or not complete.has_ink(path):
+        raise ValueError("Draw a digit on the pad first.")
+    return path
 
 
 @user_errors
@@ -74,12 +87,16 @@ def _slot(result: dict | None) -> list:
 
 @on_gpu
 @user_errors
-def run_complete(models, image, mask, painted, n, seed, temperature, digit, rate):
+def run_complete(models, image, mask, painted, n, seed, temperature, digit, rate, progress=PROGRESS):
     """The Complete button and `api_name="complete"`: what the models see, then per model its answers, caption and
-    maps, streamed as they grow, then the JSON. `painted` is the paint editor's value: its strokes hide pixels."""
+    maps, streamed as they grow, then the JSON. `painted` is the paint editor's value: its strokes hide pixels.
+    A progress bar follows the model at work (rows for the autoregressive models, steps for the others)."""
     drawn = painted_layer(painted)
     seen = picture_file(complete.masked_view(image, mask, drawn, rate, seed))
     for results in complete.complete_stream(models, image, mask, drawn, n, seed, temperature, digit, rate):
+        working = results[-1]
+        if "steps_done" in working:
+            progress((working["steps_done"], working["steps"]), desc=working["title"])
         by_name = {r["model"]: r for r in results}
         slots = [value for name in complete.completing_models() for value in _slot(by_name.get(name))]
         yield [seen, *slots, complete.summary(results)]
@@ -94,6 +111,19 @@ def build(demo: gr.Blocks) -> None:
                     gr.Image(sources=["upload", "clipboard"], type="filepath", label="Digit", elem_id="cp-input"),
                     "The digit",
                 )
+                with gr.Accordion("Or draw one", open=False, elem_id="cp-draw-box"):
+                    draw = uploads_only(
+                        gr.Sketchpad(
+                            label="Draw a digit, then use it",
+                            type="filepath",
+                            canvas_size=(280, 280),
+                            brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
+                            elem_id="cp-draw",
+                            elem_classes="brush-first",
+                        ),
+                        "The drawing",
+                    )
+                    use_draw = gr.Button("Use the drawing", size="sm", elem_id="cp-use-draw")
                 if EXAMPLES:
                     gr.Examples(EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)")
                 mask = gr.Radio(list(complete.MASKS), value="bottom half", label="Hide", elem_id="cp-mask")
@@ -140,6 +170,8 @@ def build(demo: gr.Blocks) -> None:
                     gr.Markdown(COMPLETE_HELP)
                 with gr.Accordion("Details (JSON)", open=False):
                     details = gr.JSON(elem_id="cp-json")
+        # the pad's value reaches the server when an event asks for it (strokes alone send nothing): a button
+        use_draw.click(use_drawing, [draw], [image], api_name=False, preprocess=False)
         image.change(show_digit, [image], [paint], api_name=False, preprocess=False)
         for trigger in (image.change, mask.change, rate.release, paint.change):
             trigger(show_mask, [image, mask, paint, rate, seed], [seen], api_name=False, preprocess=False)
@@ -149,6 +181,7 @@ def build(demo: gr.Blocks) -> None:
             [seen, *slot_outputs, details],
             api_name="complete",
             preprocess=False,
+            show_progress_on=[seen],  # one progress bar, over what the models see
             concurrency_id="sample",  # one heavy call at a time, shared with the Sample tab's
             concurrency_limit=1,
         )

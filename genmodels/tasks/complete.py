@@ -158,6 +158,15 @@ def complete_one(
     yield result
 
 
+def has_ink(source: object) -> bool:
+    """Whether a picture holds a digit at all (what `digit_tensor` would find), without a message when it does not."""
+    try:
+        digit_tensor(open_image(source))
+    except ValueError:
+        return False
+    return True
+
+
 def digit_view(image: object) -> np.ndarray:
     """The digit in MNIST's format, 8× enlarged, uint8 (224, 224, 3): what a mask is painted over."""
     path = file_path(image, "The digit")
