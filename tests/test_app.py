@@ -480,6 +480,18 @@ def test_browser_translate_tab(browser_page):
     assert page.locator(".toast-body.error").count() <= errors_shown  # no new error
 
 
+def stroke(page, canvas, points: list[tuple[float, float]]) -> None:
+    """Drag the pointer over `canvas` through `points`, given as fractions of its box."""
+    canvas.scroll_into_view_if_needed()  # a canvas below the fold takes no strokes
+    box = canvas.bounding_box()
+    at = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+
+
 def app_buttons(page) -> list[str]:
     """The label of every gr.Button the app defines, from its own config (a new button cannot be missed)."""
     config = page.evaluate("() => fetch('config').then(r => r.json())")
@@ -520,9 +532,13 @@ def test_browser_every_button_of_every_tab(browser_page, width):
             assert errors.count() == 0, f"{prefix} / {label}: {errors.first.inner_text()}"
         page.screenshot(path=str(ARTIFACTS / f"every-button-{prefix}-{width}.png"), full_page=True)
 
-    for tab in ("Sample", "Translate", "2D playground"):
+    for tab in ("Sample", "Complete", "Translate", "2D playground"):
         page.get_by_role("tab", name=tab, exact=True).click()
         page.wait_for_timeout(500)
+        if tab == "Complete":  # a digit on the pad, so "Use the drawing" has one to use
+            page.get_by_text("Or draw one").click()
+            expect(page.locator("#cp-draw")).not_to_contain_text("select the draw tool", timeout=30_000)
+            stroke(page, page.locator("#cp-draw canvas").first, [(0.35, 0.25), (0.6, 0.25), (0.45, 0.75)])
         if tab == "Translate":
             page.locator("#tr-input input[type=file]").set_input_files(str(EXAMPLE_DIGIT))
             expect(page.locator("#tr-input img")).to_be_visible(timeout=30_000)
@@ -591,14 +607,8 @@ def test_browser_complete_paints_a_mask_and_streams_the_answers(browser_page, ap
     page.locator("button.gallery-item").first.click()
     expect(page.locator("#cp-seen img")).to_be_visible(timeout=30_000)
     before = page.locator("#cp-seen img").get_attribute("src")
-    canvas = page.locator("#cp-paint canvas").first
     expect(page.locator("#cp-paint")).not_to_contain_text("select the draw tool", timeout=30_000)
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.3)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.35, steps=10)
-    page.mouse.up()
+    stroke(page, page.locator("#cp-paint canvas").first, [(0.25, 0.3), (0.75, 0.35)])
     # the painted stroke becomes the mask: the picture of what the models see changes
     page.wait_for_function(
         "(old) => { const img = document.querySelector('#cp-seen img'); return img && img.src !== old; }",
@@ -631,15 +641,8 @@ def test_browser_complete_takes_a_drawn_digit(browser_page, app_url):
     page.get_by_text("Or draw one").click()
     page.locator("#cp-use-draw").click()
     expect(page.locator(".toast-body").first).to_contain_text("Draw a digit on the pad first.", timeout=30_000)
-    canvas = page.locator("#cp-draw canvas").first
     expect(page.locator("#cp-draw")).not_to_contain_text("select the draw tool", timeout=30_000)
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.25)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.25, steps=8)
-    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.75, steps=8)
-    page.mouse.up()
+    stroke(page, page.locator("#cp-draw canvas").first, [(0.35, 0.25), (0.6, 0.25), (0.45, 0.75)])
     page.locator("#cp-use-draw").click()
     expect(page.locator("#cp-input img")).to_be_visible(timeout=30_000)  # the drawing is now the digit
     expect(page.locator("#cp-seen img")).to_be_visible(timeout=30_000)

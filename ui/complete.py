@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gradio as gr
 
-from genmodels import registry
 from genmodels.tasks import complete
 
 from . import share
@@ -147,7 +146,7 @@ def build(demo: gr.Blocks) -> None:
                 # a phone shows this column first: the digit, the mask and the button, then the settings folded
                 with gr.Accordion("Models and settings", open=False, elem_id="cp-settings"):
                     models = gr.CheckboxGroup(
-                        [(registry.get(n).title, n) for n in names], value=names, label="Models", elem_id="cp-models"
+                        complete.model_choices(), value=names, label="Models", elem_id="cp-models"
                     )
                     n = gr.Slider(1, complete.MAX_COMPLETIONS, value=8, step=1, label="Answers per model")
                     seed = gr.Number(0, label="Seed", elem_id="cp-seed")

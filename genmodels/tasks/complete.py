@@ -32,6 +32,11 @@ def completing_models() -> list[str]:
     return [name for name, entry in registry.REGISTRY.items() if entry.recipe.complete is not None]
 
 
+def model_choices() -> list[tuple[str, str]]:
+    """(title, name) of every model that fills holes."""
+    return [(registry.get(name).title, name) for name in completing_models()]
+
+
 def preset_mask(name: str, rate: float = 0.5, seed: int = 0) -> torch.Tensor:
     """(1, 1, 28, 28) bool, True where the models are to fill: one of MASKS. `rate` is the share of pixels hidden by
     "random pixels" and roughly by "random blobs"; `seed` places them."""
