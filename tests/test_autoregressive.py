@@ -54,17 +54,31 @@ def test_cached_sampler_equals_naive(name, model):
     assert len(cached.unique()) > 1
 
 
+def hole(H: int, W: int, where: str) -> torch.Tensor:
+    mask = torch.zeros((1, 1, H, W))
+    if where == "mid-row":  # the sampler's cache is primed on the rows down to the first hidden pixel only
+        mask[..., H // 2, W // 3 :] = 1
+        mask[..., H // 2 + 1 :, : W // 2] = 1
+    elif where == "last pixel":
+        mask[..., -1, -1] = 1
+    else:  # "first row"
+        mask[..., 0, 1] = 1
+    return mask
+
+
+@pytest.mark.parametrize("where", ["mid-row", "last pixel", "first row"])
 @pytest.mark.parametrize("name, model", AR, ids=IDS)
-def test_masked_completion_keeps_known_pixels_and_equals_naive(name, model):
+def test_masked_completion_keeps_known_pixels_and_equals_naive(name, model, where):
     C, H, W = model.image_shape
     known = random_input(model, 2, 3)
-    mask = torch.zeros((1, 1, H, W))
-    mask[..., H // 2, W // 3 :] = 1  # starts mid-row
-    mask[..., H // 2 + 1 :, : W // 2] = 1
+    mask = hole(H, W, where)
     u = torch.rand((2, H, W), generator=torch.Generator().manual_seed(4), dtype=torch.float64)
     *_, cached = sample_rows(model, 2, uniforms=u, mask=mask, known=known)
     naive = naive_sample(model, 2, u, mask=mask, known=known)
     assert torch.equal(cached, naive)
+    # one known image for both answers: the cache is primed on one image and copied
+    *_, shared = sample_rows(model, 2, uniforms=u, mask=mask, known=known[:1])
+    assert torch.equal(shared, naive_sample(model, 2, u, mask=mask, known=known[:1]))
     keep = ~mask.bool().expand_as(known)
     assert torch.equal(cached[keep], known[keep])
     # an empty mask changes nothing

@@ -175,13 +175,33 @@ def sample_rows(
     # thread: both are set around each stretch of work, never around a yield.
     if cached:
         with torch.no_grad():
-            model(x, condition, keep)  # every activation before the first pixel to draw is now final
+            keep = prime(model, x, condition)  # every activation before the first pixel to draw is now final
     W = x.shape[-1]
     for row_start in range(first - first % W, last + 1, W):
         with torch.no_grad(), one_intra_op_thread():  # per-pixel slices are tiny ops: one core is faster
             for p in range(max(row_start, first), min(row_start + W, last + 1)):
                 _fill(model, x, condition, mask, uniforms, temperature, keep, *divmod(p, W))
         yield x
+
+
+def prime(model: AutoregressiveModel, x: torch.Tensor, condition: torch.Tensor | None) -> dict:
+    """The cache `step` needs, from one full forward pass. When every image is the same and has the same condition
+    (the n answers of one completion, or a sample started from blank), the pass runs on one image and its cache is
+    copied n times: the observed rows are read once, not n times."""
+    keep: dict = {}
+    n = len(x)
+    if n > 1 and torch.equal(x, x[:1].expand_as(x)) and (condition is None or bool((condition == condition[0]).all())):
+        model(x[:1], None if condition is None else condition[:1], keep)
+        return _repeat(keep, n)
+    model(x, condition, keep)
+    return keep
+
+
+def _repeat(keep, n: int):
+    """Every tensor in `keep` (nested dicts), its batch of one repeated n times (copies: `step` writes into them)."""
+    if isinstance(keep, dict):
+        return {key: _repeat(value, n) for key, value in keep.items()}
+    return keep.repeat(n, *([1] * (keep.dim() - 1)))
 
 
 def _fill(model, x, condition, mask, uniforms, temperature, keep, i: int, j: int) -> None:
