@@ -15,13 +15,14 @@ import gradio as gr
 
 from genmodels.tasks import playground as playground_tasks
 from genmodels.tasks import status as self_check
-from ui import complete, playground, sample, share, status, translate
+from ui import complete, latent, playground, sample, share, status, translate
 from ui.common import BRUSH_FIRST, CSS, THEME
 
 with gr.Blocks(title="genmodels") as demo:
     gr.Markdown("# genmodels\nDeep generative models you can explore in the browser, each trained on real data.")
     with gr.Tabs(elem_id="tabs"):
         sample.build(demo)
+        latent.build(demo)
         complete.build(demo)
         translate.build()
         playground.build(demo)

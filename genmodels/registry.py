@@ -16,6 +16,8 @@ from typing import Any
 
 from torch import nn
 
+from .models.autoencoder import Autoencoder
+from .models.bigan import BiGAN
 from .models.classifier import MNISTClassifier
 from .models.cyclegan import CycleGAN
 from .models.gan import GANGenerator
@@ -28,7 +30,7 @@ from .models.realnvp import RealNVP
 from .models.stargan import StarGAN
 from .models.vae import ConvVAE
 from .models.vqvae import VQVAE
-from .recipes import Recipe, autoregressive, classifier, flow, gan, translation, vae, vqvae
+from .recipes import Recipe, autoencoder, autoregressive, classifier, flow, gan, translation, vae, vqvae
 
 HUB_ORG = "genmodels"
 CLASSIFIER = "mnist-classifier"  # the yardstick: labels samples, gives the features behind the Fréchet distance
@@ -109,6 +111,11 @@ REGISTRY: dict[str, ModelEntry] = {
         ModelEntry("nice-mnist", NICE, flow.NICE, "NICE"),
         ModelEntry("realnvp-mnist", RealNVP, flow.REALNVP, "RealNVP"),
         ModelEntry("glow-mnist", Glow, flow.GLOW, "Glow", featured=True),
+        ModelEntry("bigan-mnist", BiGAN, gan.BIGAN, "BiGAN"),
+        ModelEntry("vae2d-mnist", ConvVAE, vae.VAE_2D, "VAE (2D latent)"),
+        ModelEntry("ae2d-mnist", Autoencoder, autoencoder.AUTOENCODER, "Autoencoder (2D latent)"),
+        ModelEntry("linear-ae-mnist", Autoencoder, autoencoder.LINEAR, "Linear autoencoder (2D latent)"),
+        ModelEntry("dae-mnist", Autoencoder, autoencoder.DENOISING, "Denoising autoencoder"),
         ModelEntry(CLASSIFIER, MNISTClassifier, classifier.CLASSIFIER, "Classifier"),
         ModelEntry("cyclegan-mnist", CycleGAN, translation.CYCLEGAN, "CycleGAN · thin ↔ thick digits (bundled)"),
         ModelEntry("stargan-mnist", StarGAN, translation.STARGAN, "StarGAN · thin / medium / thick digits (bundled)"),

@@ -474,7 +474,7 @@ def test_browser_translate_tab(browser_page):
     page.screenshot(path=str(ARTIFACTS / "translate-tab-phone.png"), full_page=True)
     # an example is a file the app itself serves: it must pass the upload-folder check of the picture input
     before = page.locator("#tr-info").inner_text()
-    page.locator("button.gallery-item").first.click()  # another digit than the uploaded one
+    page.locator("#tr-examples button.gallery-item").first.click()  # another digit than the uploaded one
     page.locator("#tr-button").click()
     page.wait_for_function("(old) => document.querySelector('#tr-info').innerText !== old", arg=before, timeout=30_000)
     assert page.locator(".toast-body.error").count() <= errors_shown  # no new error
@@ -532,11 +532,22 @@ def test_browser_every_button_of_every_tab(browser_page, width):
             assert errors.count() == 0, f"{prefix} / {label}: {errors.first.inner_text()}"
         page.screenshot(path=str(ARTIFACTS / f"every-button-{prefix}-{width}.png"), full_page=True)
 
-    for tab in ("Sample", "Complete", "Translate", "2D playground"):
+    for tab in ("Sample", "Latent", "Complete", "Translate", "2D playground"):
         page.get_by_role("tab", name=tab, exact=True).click()
         page.wait_for_timeout(500)
+        if tab == "Latent":  # a digit drawn (for "Use the drawing") and one uploaded, for the buttons that need one
+            page.locator("#lt-draw-box").get_by_text("Or draw one").click()
+            expect(page.locator("#lt-draw")).not_to_contain_text("select the draw tool", timeout=30_000)
+            stroke(page, page.locator("#lt-draw canvas").first, [(0.35, 0.25), (0.6, 0.25), (0.45, 0.75)])
+            page.locator("#lt-input input[type=file]").set_input_files(str(EXAMPLE_DIGIT))
+            expect(page.locator("#lt-input img")).to_be_visible(timeout=30_000)
+            for sub in ("Walk", "Arithmetic", "Encode", "Directions", "Autoencoders"):
+                page.get_by_role("tab", name=sub, exact=True).click()
+                page.wait_for_timeout(500)
+                click_every_button_in_view(f"latent-{sub.lower()}")
+            continue
         if tab == "Complete":  # a digit on the pad, so "Use the drawing" has one to use
-            page.get_by_text("Or draw one").click()
+            page.locator("#cp-draw-box").get_by_text("Or draw one").click()
             expect(page.locator("#cp-draw")).not_to_contain_text("select the draw tool", timeout=30_000)
             stroke(page, page.locator("#cp-draw canvas").first, [(0.35, 0.25), (0.6, 0.25), (0.45, 0.75)])
         if tab == "Translate":
@@ -604,7 +615,7 @@ def test_browser_complete_paints_a_mask_and_streams_the_answers(browser_page, ap
     page = browser_page
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(app_url + "?tab=complete")
-    page.locator("button.gallery-item").first.click()
+    page.locator("#cp-examples button.gallery-item").first.click()
     expect(page.locator("#cp-seen img")).to_be_visible(timeout=30_000)
     before = page.locator("#cp-seen img").get_attribute("src")
     expect(page.locator("#cp-paint")).not_to_contain_text("select the draw tool", timeout=30_000)
@@ -638,7 +649,7 @@ def test_browser_complete_takes_a_drawn_digit(browser_page, app_url):
 
     page = browser_page
     page.goto(app_url + "?tab=complete")
-    page.get_by_text("Or draw one").click()
+    page.locator("#cp-draw-box").get_by_text("Or draw one").click()
     page.locator("#cp-use-draw").click()
     expect(page.locator(".toast-body").first).to_contain_text("Draw a digit on the pad first.", timeout=30_000)
     expect(page.locator("#cp-draw")).not_to_contain_text("select the draw tool", timeout=30_000)
@@ -649,3 +660,71 @@ def test_browser_complete_takes_a_drawn_digit(browser_page, app_url):
     page.locator("#cp-button").click()
     expect(page.locator("#cp-caption-vae-mnist")).to_contain_text(" ms", timeout=120_000)
     page.screenshot(path=str(ARTIFACTS / "complete-drawn-digit.png"), full_page=True)
+
+
+def gallery(output) -> list[tuple[str, str]]:
+    """A gr.Gallery's value from gradio_client: (picture file, caption) per item."""
+    return [
+        (item["image"] if isinstance(item["image"], str) else item["image"]["path"], item["caption"]) for item in output
+    ]
+
+
+@pytest.mark.slow
+def test_api_latent_endpoints(client):
+    """Every Latent endpoint through the running app: walk, arithmetic, encode, direction, latent_map, latent_point,
+    denoise; and a bad operand answered in our words."""
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    digit = handle_file(str(EXAMPLE_DIGIT))
+    lerp, slerp, gif, info = client.predict("vae-mnist", "seed", 0, "your digit", 0, 5, digit, api_name="/walk")
+    assert len(gallery(lerp)) == len(gallery(slerp)) == 5 and "ms a frame" in info
+    assert all(caption.startswith("reads ") for _, caption in gallery(lerp) + gallery(slerp))
+    with Image.open(gif) as animation:
+        assert animation.n_frames == 5
+    items = gallery(
+        client.predict("wgan-gp-mnist", "mean of 9", 0, "mean of 4", 0, "mean of 1", 0, None, api_name="/arithmetic")
+    )
+    assert [caption.split(":")[0] for _, caption in items] == ["A", "B", "C", "A − B + C"]
+    encoded, notes, summary = client.predict(
+        ["dcgan-mnist", "bigan-mnist", "glow-mnist"], digit, 30, 0, api_name="/encode"
+    )
+    assert len(gallery(encoded)) == 3 and not notes
+    assert summary["glow-mnist"]["mse"] < 1e-6 and summary["dcgan-mnist"]["steps"] == 30
+    moved, caption = client.predict("vae-mnist", "seed", 0, "thickness", 1.5, None, api_name="/direction")
+    assert Image.open(moved).size == (224, 224) and "ink" in caption
+    plot, manifold, note, z1, z2 = client.predict("linear-ae-mnist", api_name="/latent_map")
+    assert "PCA" in note and Image.open(manifold).size == (420, 420)
+    point, point_caption = client.predict("ae2d-mnist", 0, 0, api_name="/latent_point")
+    assert point_caption.startswith("reads ")
+    noisy, cleaned, text = client.predict(digit, 0.3, 0, api_name="/denoise")
+    assert "cleaned" in text
+    with pytest.raises(AppError) as bad:
+        client.predict("vae-mnist", "sideways", 0, "seed", 1, 5, None, api_name="/walk")
+    assert "Each operand must be one of" in str(bad.value) and "Traceback" not in str(bad.value)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_browser_latent_walk_arithmetic_encode(browser_page, app_url, width):
+    """Run a walk, the arithmetic and an encode of an example digit: frames, results and reconstructions appear."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(app_url + "?tab=latent")
+    page.locator("#lt-walk").click()
+    expect(page.locator("#lt-slerp img")).to_have_count(8, timeout=60_000)
+    expect(page.locator("#lt-walk-info")).to_contain_text("ms a frame")
+    page.screenshot(path=str(ARTIFACTS / f"latent-walk-{width}.png"), full_page=True)
+    page.get_by_role("tab", name="Arithmetic", exact=True).click()
+    page.locator("#lt-arith").click()
+    expect(page.locator("#lt-arith-out img")).to_have_count(4, timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / f"latent-arithmetic-{width}.png"), full_page=True)
+    page.locator("#lt-examples button.gallery-item").first.click()  # an example digit becomes yours
+    expect(page.locator("#lt-input img")).to_be_visible(timeout=30_000)
+    page.get_by_role("tab", name="Encode", exact=True).click()
+    page.locator("#lt-encode").click()
+    expect(page.locator("#lt-encoded img")).to_have_count(4, timeout=120_000)
+    expect(page.locator(".toast-body")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / f"latent-encode-{width}.png"), full_page=True)

@@ -124,7 +124,9 @@ def build(demo: gr.Blocks) -> None:
                     )
                     use_draw = gr.Button("Use the drawing", size="sm", elem_id="cp-use-draw")
                 if EXAMPLES:
-                    gr.Examples(EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)")
+                    gr.Examples(
+                        EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)", elem_id="cp-examples"
+                    )
                 mask = gr.Radio(list(complete.MASKS), value="bottom half", label="Hide", elem_id="cp-mask")
                 rate = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Share hidden (random masks)")
                 paint = uploads_only(

@@ -85,7 +85,9 @@ def build() -> None:
                 )
                 button = gr.Button("Translate", variant="primary", elem_id="tr-button")
                 if EXAMPLES:
-                    gr.Examples(EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)")
+                    gr.Examples(
+                        EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)", elem_id="tr-examples"
+                    )
             with gr.Column(scale=2, elem_classes="result-first"):
                 status = gr.Markdown(elem_id="tr-status")
                 pictures = []

@@ -48,6 +48,31 @@ Evaluator = Callable[[nn.Module, HeldOut], dict]  # (model, held-out set) -> JSO
 Badge = Callable[[dict], str]  # metrics.json -> one line for the app
 
 
+def prior_draw(model: nn.Module, n: int, generator: torch.Generator) -> torch.Tensor:
+    return model.prior_sample(n, generator)
+
+
+def model_decode(model: nn.Module, z: torch.Tensor) -> torch.Tensor:
+    return model.decode(z).clamp(0.0, 1.0)
+
+
+def model_encode(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return model.encode(x)
+
+
+@dataclass(frozen=True)
+class LatentSpace:
+    """How the Latent tab moves in a family's latent space: one sentence on what z is (`about`), z for a seed
+    (`draw(model, n, generator)`), images in [0, 1] from z (`decode(model, z)`), and z from images in [0, 1]
+    (`encode(model, x)`; None for a GAN, which has no encoder: the tab finds its z by optimisation). z may have any
+    shape per image; walks and arithmetic treat it as one vector."""
+
+    about: str
+    draw: Callable[[nn.Module, int, torch.Generator], torch.Tensor] = prior_draw
+    decode: Callable[[nn.Module, torch.Tensor], torch.Tensor] = model_decode
+    encode: Callable[[nn.Module, torch.Tensor], torch.Tensor] | None = model_encode
+
+
 @dataclass(frozen=True)
 class Recipe:
     """One kind of model: how to train it, measure it and show it, and what it can do.
@@ -73,6 +98,7 @@ class Recipe:
             reduced temperature of the Glow paper).
         complete: fills the masked pixels of an image (`Completer` above), for the Complete tab; None if it cannot.
         completion: how it fills them and how far that is the true conditional p(hidden | observed), in one sentence.
+        latent: how walks, arithmetic, encoding and directions reach its latent space (`LatentSpace`); None if not.
     """
 
     family: str
@@ -94,6 +120,7 @@ class Recipe:
     temperature_scale: float = 1.0
     complete: Completer | None = None
     completion: str = ""
+    latent: LatentSpace | None = None
 
 
 def numbers_badge(metrics: dict) -> str:

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..models.base import cpu_generator
-from .base import HeldOut, Recipe
+from .base import HeldOut, LatentSpace, Recipe
 from .common import KeepBest, batches, class_histogram, classify, confident_share
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,17 @@ TEMPERATURE = (
     "drawn at 0.7 × t (the Glow paper's reduced temperature at t = 1): z ~ N(0, (0.7t)²I); lower = smoother, more "
     "typical digits, higher = more varied and noisier."
 )
+
+
+def latent_space(temperature: float) -> LatentSpace:
+    """A flow's z: exact both ways (the inverse is the encoder); seeds are drawn at the Sample tab's temperature."""
+    return LatentSpace(
+        "z, 784 numbers, the flow's exact image of x: decode(encode(x)) = x. Seeds are drawn at temperature "
+        f"{temperature:g}.",
+        draw=lambda model, n, generator: model.prior_sample(n, generator, temperature),
+    )
+
+
 FLOW = dict(
     samples=True,
     encodes=True,
@@ -181,6 +192,7 @@ NICE = Recipe(
     tiny_config=dict(couplings=2, hidden=8, depth=2),
     temperature="t scales the logistic prior, z = t · logit(u): lower = smoother, more typical digits.",
     temperatures=(0.05, 1.2),
+    latent=latent_space(1.0),
     **FLOW,
 )
 REALNVP = Recipe(
@@ -194,6 +206,7 @@ REALNVP = Recipe(
     temperature=TEMPERATURE,
     temperatures=(0.05, 1.7),
     temperature_scale=DEFAULT_TEMPERATURE,
+    latent=latent_space(DEFAULT_TEMPERATURE),
     **FLOW,
 )
 GLOW = Recipe(
@@ -207,5 +220,6 @@ GLOW = Recipe(
     temperature=TEMPERATURE,
     temperatures=(0.05, 1.7),
     temperature_scale=DEFAULT_TEMPERATURE,
+    latent=latent_space(DEFAULT_TEMPERATURE),
     **FLOW,
 )

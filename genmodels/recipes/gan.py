@@ -1,11 +1,15 @@
-"""GANs on MNIST: DCGAN (Radford et al. 2015) and WGAN-GP (Gulrajani et al. 2017), one generator class, two losses.
+"""GANs on MNIST: DCGAN (Radford et al. 2015) and WGAN-GP (Gulrajani et al. 2017), one generator class, two losses;
+and the BiGAN (Donahue et al. 2017), the same generator with an encoder, judged in pairs (x, z).
 
 Training: `critic_steps` discriminator updates per generator update, images in [-1, 1], Adam. DCGAN: batch-norm
 discriminator, non-saturating generator loss, one-sided label smoothing (real targets 0.9, Salimans et al. 2016),
 lr 2e-4, β = (0.5, 0.999). WGAN-GP: layer-norm critic (no batch statistics under a per-sample penalty), λ = 10,
 5 critic steps, lr 1e-4, β = (0.0, 0.9). The critic is not saved: only the generator samples.
+BiGAN: the DCGAN settings, a joint discriminator D(x, z), generator and encoder updated together with the labels
+swapped (non-saturating).
 Metrics: the Fréchet distance in the classifier's feature space between 1,000 samples (seed 0) and the test images,
-and the class histogram of those samples.
+and the class histogram of those samples. BiGAN also: G(E(x)) for the test images, how often the classifier reads it
+as x's digit and its mean squared error per pixel, beside the error of G(z) for random z (the floor to beat).
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from torch import nn
 
 from .. import losses
 from ..models.base import cpu_generator, init_parameters
+from ..models.bigan import JointDiscriminator
 from ..models.gan import GANDiscriminator
-from .base import HeldOut, Recipe
+from .base import HeldOut, LatentSpace, Recipe
 from .common import batches, class_histogram, classify, frechet_distance, sample_batched
 
 log = logging.getLogger(__name__)
@@ -90,11 +95,57 @@ def evaluate(model: nn.Module, test: HeldOut) -> dict:
     return {"fd": round(frechet_distance(fake_feats, real_feats), 3), "class_histogram": class_histogram(fake_probs)}
 
 
+def train_bigan(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> dict:
+    """D learns to tell (x, E(x)) from (G(z), z); G and E, one optimiser, learn to make it say the opposite."""
+    g = cpu_generator(seed)
+    critic = init_parameters(JointDiscriminator(model.latent_shape[0], model.width), g).to(x.device)
+    opt_ge = torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(critic.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    batch, steps = 64, 0
+    for epoch in range(epochs):
+        model.train()
+        critic.train()
+        for idx in batches(len(x), batch, g):
+            real, z = x[idx] * 2 - 1, model.prior_sample(batch, g)
+            z_real, fake = model.encoder(real), model(z)
+            d_loss = losses.discriminator_loss(critic(real, z_real.detach()), critic(fake.detach(), z))
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+            ge_loss = losses.discriminator_loss(critic(fake, z), critic(real, z_real))  # labels swapped
+            opt_ge.zero_grad(set_to_none=True)
+            ge_loss.backward()
+            opt_ge.step()
+            steps += 1
+        log.info("epoch %d d-loss %.4f ge-loss %.4f", epoch + 1, d_loss.item(), ge_loss.item())
+    return {"steps": steps, "final_d_loss": d_loss.item(), "final_ge_loss": ge_loss.item()}
+
+
+@torch.no_grad()
+def evaluate_bigan(model: nn.Module, test: HeldOut) -> dict:
+    x = test.x.to(model.device)
+    recon = model.decode(model.encode(x))
+    _, probs = classify(test.classifier(), recon)
+    random = model.sample(len(x), cpu_generator(1))
+    return {
+        **evaluate(model, test),
+        "encoder_class_kept": round((probs.argmax(1) == test.y).double().mean().item(), 4),
+        "encoder_mse": round((recon - x).pow(2).mean().item(), 5),
+        "random_z_mse": round((random - x).pow(2).mean().item(), 5),
+    }
+
+
 def badge(m: dict) -> str:
-    return f"FD {m['fd']:.2f} (classifier features, test)"
+    text = f"FD {m['fd']:.2f} (classifier features, test)"
+    if "encoder_class_kept" in m:
+        text += f" · G(E(x)) keeps the digit {m['encoder_class_kept']:.0%}"
+    return text
 
 
-_gan = partial(Recipe, FAMILY, evaluate=evaluate, badge=badge, tiny_config=TINY, samples=True, truncation=True)
+NO_ENCODER = LatentSpace("z ~ N(0, I); a GAN has no encoder, so an image's z is found by optimisation.", encode=None)
+_gan = partial(
+    Recipe, FAMILY, evaluate=evaluate, badge=badge, tiny_config=TINY, samples=True, truncation=True, latent=NO_ENCODER
+)
 DCGAN = _gan(
     partial(
         train_gan,
@@ -118,4 +169,12 @@ WGAN_GP = _gan(
         generator_loss=partial(losses.generator_loss, kind="wasserstein"),
     ),
     epochs=50,
+)
+BIGAN = _gan(
+    train_bigan,
+    evaluate=evaluate_bigan,
+    encodes=True,
+    epochs=12,
+    config=dict(latent_dim=16, width=32),
+    latent=LatentSpace("z ~ N(0, I); the BiGAN's encoder gives an image's z in one pass."),
 )

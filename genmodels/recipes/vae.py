@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 
 import torch
 from torch import nn
 
 from .. import data
 from ..models.base import cpu_generator, standard_normal
-from .base import HeldOut, Recipe
+from .base import HeldOut, LatentSpace, Recipe
 from .common import KeepBest, batches
 
 log = logging.getLogger(__name__)
@@ -113,4 +114,8 @@ VAE = Recipe(
     complete=complete,
     completion="an approximation: encode, decode, put the known pixels back, repeat (a Markov chain over the hidden "
     "pixels); it sees every known pixel, above and below the hole.",
+    latent=LatentSpace("z ~ N(0, I); an image's z is the encoder's posterior mean μ(x)."),
 )
+# The same VAE with a 2D latent, for the Latent tab's map of the test set and its decoded manifold (Kingma & Welling
+# 2014, Fig. 4): a worse likelihood, a latent space one can see whole.
+VAE_2D = replace(VAE, epochs=25, config=dict(latent_dim=2))

@@ -22,7 +22,7 @@ from .. import data
 from ..models.autoregressive import sample_rows
 from ..models.base import cpu_generator
 from .autoregressive import train_autoregressive
-from .base import HeldOut, Recipe
+from .base import HeldOut, LatentSpace, Recipe
 from .common import batches, class_histogram, classify, confident_share, sample_batched
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,21 @@ def complete(
         yield done, total, torch.where(mask.expand_as(draw), draw, observed)
 
 
+def pre_quantisation(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """z_e (n, D, 7, 7): the encoder's output before it snaps to the codebook."""
+    return model.encoder(x)
+
+
+def decode_pre_quantisation(model: nn.Module, z_e: torch.Tensor) -> torch.Tensor:
+    """Each z_e vector snapped to its nearest code, then decoded: the Bernoulli means."""
+    return torch.sigmoid(model.decoder(model.quantizer.lookup(model.quantizer.indices(z_e))))
+
+
+def draw_pre_quantisation(model: nn.Module, n: int, generator: torch.Generator) -> torch.Tensor:
+    """Code grids from the PixelCNN prior, as their codebook vectors."""
+    return model.quantizer.lookup(model.prior_sample(n, generator)[:, 0].long())
+
+
 VQVAE = Recipe(
     "vqvae",
     train_vqvae,
@@ -145,4 +160,11 @@ VQVAE = Recipe(
     completion="its prior redraws the codes under the hole in raster order given the codes before it, the decoder "
     "draws the pixels, and the known pixels are put back: blind to known codes after the hole, and coarse (a code is "
     "a 4×4 patch).",
+    latent=LatentSpace(
+        "z_e, the encoder's output before quantisation (7×7 vectors); every frame snaps each vector to its nearest "
+        "code, so walks move in steps. Seeds are code grids drawn from the prior.",
+        draw=draw_pre_quantisation,
+        decode=decode_pre_quantisation,
+        encode=pre_quantisation,
+    ),
 )
