@@ -679,7 +679,7 @@ def test_api_latent_endpoints(client):
     digit = handle_file(str(EXAMPLE_DIGIT))
     lerp, slerp, gif, info = client.predict("vae-mnist", "seed", 0, "your digit", 0, 5, digit, api_name="/walk")
     assert len(gallery(lerp)) == len(gallery(slerp)) == 5 and "ms a frame" in info
-    assert all(caption.startswith("reads ") for _, caption in gallery(lerp) + gallery(slerp))
+    assert all(re.fullmatch(r"\d · \d+%", caption) for _, caption in gallery(lerp) + gallery(slerp))
     with Image.open(gif) as animation:
         assert animation.n_frames == 5
     items = gallery(
@@ -696,7 +696,7 @@ def test_api_latent_endpoints(client):
     plot, manifold, note, z1, z2 = client.predict("linear-ae-mnist", api_name="/latent_map")
     assert "PCA" in note and Image.open(manifold).size == (420, 420)
     point, point_caption = client.predict("ae2d-mnist", 0, 0, api_name="/latent_point")
-    assert point_caption.startswith("reads ")
+    assert re.fullmatch(r"reads \d · \d+%", point_caption)
     noisy, cleaned, text = client.predict(digit, 0.3, 0, api_name="/denoise")
     assert "cleaned" in text
     with pytest.raises(AppError) as bad:

@@ -51,6 +51,12 @@ def test_model_table_matches_the_cards(name):
     if "bits_per_dim" in metrics:
         assert f"{metrics['bits_per_dim']:.2f} bits/dim" in row
         assert f"{metrics['confident_samples']:.0%} of samples at t = {metrics['sample_temperature']:g}" in row
+    if "reconstruction_mse" in metrics:
+        assert f"MSE {metrics['reconstruction_mse']:.4f}" in row and f"digit kept {metrics['class_kept']:.1%}" in row
+    if "encoder_class_kept" in metrics:
+        assert f"G(E(x)) keeps the digit {metrics['encoder_class_kept']:.1%}" in row
+    if "denoised_mse" in metrics:
+        assert f"{metrics['noisy_mse']:.4f} → {metrics['denoised_mse']:.4f}" in row
     if "nll_bound_nats" in metrics:
         parts = f"recon {metrics['recon_bce_nats']:.1f} + prior {metrics['prior_nll_nats']:.1f}"
         assert f"NLL ≤ {metrics['nll_bound_nats']:.1f} nats ({parts})" in row

@@ -24,6 +24,13 @@ def _gallery(items: list) -> list:
     return [(picture_file(tile), text) for tile, text in items]
 
 
+def frames_gallery(label: str, elem_id: str) -> gr.Gallery:
+    """One row of walk frames, each captioned with the classifier's reading."""
+    return gr.Gallery(
+        label=label, columns=8, rows=1, height=150, object_fit="contain", allow_preview=True, elem_id=elem_id
+    )
+
+
 def _operand(label: str, source: str, seed: int, key: str) -> tuple[gr.Dropdown, gr.Number]:
     with gr.Row():
         choice = gr.Dropdown(list(latent.SOURCES), value=source, label=label, min_width=120, elem_id=f"lt-{key}")
@@ -83,7 +90,7 @@ def run_encode(models, image, steps, seed, progress=PROGRESS):
 def run_direction(name, source, seed, which, amount, image):
     """The direction slider and `api_name="direction"`: the operand moved along a direction, and what it reads."""
     out = latent.direction(name, source, seed, which, amount, image)
-    return picture_file(out["picture"]), f"{out['caption']} · ink {out['ink']:.3f} · slant {out['slant']:+.2f}"
+    return picture_file(out["picture"]), f"reads {out['caption']} · ink {out['ink']:.3f} · slant {out['slant']:+.2f}"
 
 
 @user_errors
@@ -101,7 +108,7 @@ def run_map(name):
 def run_point(name, z1, z2):
     """The z1 / z2 sliders and `api_name="latent_point"`: what the 2D model decodes there."""
     out = latent.latent_point(name, z1, z2)
-    return picture_file(out["picture"]), out["caption"]
+    return picture_file(out["picture"]), f"reads {out['caption']}"
 
 
 @user_errors
@@ -117,8 +124,8 @@ def build(demo: gr.Blocks) -> None:
         gr.Markdown(INTRO)
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
-                model = gr.Dropdown(latent.model_choices(), value="dcgan-mnist", label="Model", elem_id="lt-model")
-                model_about = gr.Markdown(latent.about("dcgan-mnist"), elem_classes="glossary")
+                model = gr.Dropdown(latent.model_choices(), value="wgan-gp-mnist", label="Model", elem_id="lt-model")
+                model_about = gr.Markdown(latent.about("wgan-gp-mnist"), elem_classes="glossary")
                 image = uploads_only(
                     gr.Image(sources=["upload", "clipboard"], type="filepath", label="Your digit", elem_id="lt-input"),
                     "Your digit",
@@ -151,8 +158,8 @@ def build(demo: gr.Blocks) -> None:
                                 2, latent.MAX_FRAMES, value=8, step=1, label="Frames", elem_id="lt-frames"
                             )
                             walk_button = gr.Button("Walk", variant="primary", elem_id="lt-walk")
-                        lerp = gr.Gallery(label="Linear (lerp)", columns=8, height="auto", elem_id="lt-lerp")
-                        slerp = gr.Gallery(label="Spherical (slerp)", columns=8, height="auto", elem_id="lt-slerp")
+                        lerp = frames_gallery("Linear (lerp): the classifier's digit · confidence", "lt-lerp")
+                        slerp = frames_gallery("Spherical (slerp)", "lt-slerp")
                         walk_info = gr.Markdown(elem_id="lt-walk-info")
                         gif = gr.File(label="GIF of the walk (lerp above, slerp below)", elem_id="lt-gif")
                     with gr.Tab("Arithmetic", id="lt-arith-tab"):
@@ -180,7 +187,8 @@ def build(demo: gr.Blocks) -> None:
                         encoded = gr.Gallery(
                             label="Reconstructions: decode(encode(your digit))",
                             columns=4,
-                            height="auto",
+                            height=300,
+                            object_fit="contain",
                             elem_id="lt-encoded",
                         )
                         encode_notes = gr.Markdown(elem_id="lt-encode-notes")
@@ -198,7 +206,7 @@ def build(demo: gr.Blocks) -> None:
                     with gr.Tab("Autoencoders", id="lt-ae-tab"):
                         with gr.Row():
                             map_model = gr.Radio(
-                                latent.model_choices(list(latent.MAP_MODELS)),
+                                latent.model_choices(latent.map_models()),
                                 value="vae2d-mnist",
                                 label="2D latent space",
                                 elem_id="lt-map-model",

@@ -16,17 +16,19 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
-from .base import HUB_KWARGS, LatentModel
+from .base import HUB_KWARGS
 
 PIXELS = 28 * 28
 
 
-class Autoencoder(LatentModel, PyTorchModelHubMixin, **HUB_KWARGS):
-    """x (n, 1, 28, 28) ⇄ z (n, latent_dim).
+class Autoencoder(nn.Module, PyTorchModelHubMixin, **HUB_KWARGS):
+    """x (n, 1, 28, 28) ⇄ z (n, latent_dim); `forward(x)` is the reconstruction.
 
     hidden > 0:  x ─ 784 ─ hidden ─ hidden/2 ─ z ─ hidden/2 ─ hidden ─ 784 ─ sigmoid   (ReLU between)
     hidden = 0:  x ─ Linear ─ z ─ Linear ─ x̂                                              (linear, PCA's subspace)
     """
+
+    image_shape = (1, 28, 28)
 
     def __init__(self, latent_dim: int = 2, hidden: int = 512):
         super().__init__()
@@ -51,8 +53,14 @@ class Autoencoder(LatentModel, PyTorchModelHubMixin, **HUB_KWARGS):
         out = self.decode_logits(z)
         return out.clamp(0.0, 1.0) if self.linear else torch.sigmoid(out)
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
+
+    reconstruct = forward
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
 
 
 def mlp(sizes: list[int]) -> nn.Sequential:

@@ -144,6 +144,7 @@ DENOISING = _autoencoder(
     epochs=30,
     config=dict(latent_dim=32, hidden=512),
     tiny_config=dict(latent_dim=4, hidden=16),
+    denoises=True,
 )
 LINEAR = _autoencoder(
     partial(train_autoencoder, lr=1e-2),

@@ -99,6 +99,7 @@ class Recipe:
         complete: fills the masked pixels of an image (`Completer` above), for the Complete tab; None if it cannot.
         completion: how it fills them and how far that is the true conditional p(hidden | observed), in one sentence.
         latent: how walks, arithmetic, encoding and directions reach its latent space (`LatentSpace`); None if not.
+        denoises: trained to give back clean images from noisy ones (`reconstruct(noisy)`), for the Latent tab.
     """
 
     family: str
@@ -121,6 +122,7 @@ class Recipe:
     complete: Completer | None = None
     completion: str = ""
     latent: LatentSpace | None = None
+    denoises: bool = False
 
 
 def numbers_badge(metrics: dict) -> str:

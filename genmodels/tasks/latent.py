@@ -34,13 +34,21 @@ MAX_INVERSION_STEPS = 500
 INVERSION_STARTS = 8  # random starts of the optimisation, run as one batch; the best is kept
 AMOUNT = 3.0  # how far a direction slider goes either way (1 = from the thinnest quarter of a class to its thickest)
 MAP_GRID = 15  # the decoded manifold: MAP_GRID × MAP_GRID points
-MAP_MODELS = ("vae2d-mnist", "ae2d-mnist", "linear-ae-mnist")
-DENOISER = "dae-mnist"
 
 
 def latent_models() -> list[str]:
     """Registry names of the models with a latent space to walk, in catalogue order."""
     return [name for name, entry in registry.REGISTRY.items() if entry.recipe.latent is not None]
+
+
+def map_models() -> list[str]:
+    """The models with an encoder into a 2D latent space: their maps can be seen whole."""
+    return [n for n, e in registry.REGISTRY.items() if e.recipe.encodes and e.recipe.config.get("latent_dim") == 2]
+
+
+def denoiser() -> str:
+    """The model that cleans noisy digits (the first one declared)."""
+    return next(n for n, e in registry.REGISTRY.items() if e.recipe.denoises)
 
 
 def model_choices(names: list[str] | None = None) -> list[tuple[str, str]]:
@@ -83,7 +91,8 @@ def readings(images: torch.Tensor) -> list[tuple[int, float]]:
 
 
 def caption(reading: tuple[int, float]) -> str:
-    return f"reads {reading[0]} ({reading[1]:.0%})"
+    """The classifier's reading, short enough to sit under a frame: "7 · 98%"."""
+    return f"{reading[0]} · {reading[1]:.0%}"
 
 
 def _decode(entry, model, z: torch.Tensor) -> torch.Tensor:
@@ -244,7 +253,8 @@ def encode_stream(models: object, image: object, steps: object = 200, seed: obje
         space = entry.recipe.latent
         result = {"model": name, "title": entry.title}
         if space.encode is not None:
-            result["method"] = "encoder: one forward pass" + (" (exact inverse)" if entry.family == "flow" else "")
+            exact = entry.recipe.likelihood == "exact"  # a flow: its encoder is the exact inverse of its decoder
+            result["method"] = "encoder: one forward pass" + (" (exact inverse)" if exact else "")
         else:
             result["method"] = f"optimisation of z: {INVERSION_STARTS} random starts × {steps} Adam steps, best kept"
         try:
@@ -324,11 +334,11 @@ def latent_map(name: object) -> dict:
 
     Returns figure (the points coloured by class), manifold (a picture, z1 left to right, z2 bottom to top), extent
     [z1 min, z1 max, z2 min, z2 max], and note (for the linear autoencoder, its angle to PCA's subspace)."""
-    entry, model = _model(name, list(MAP_MODELS))
+    entry, model = _model(name, map_models())
     x, y = test_set()
     with torch.no_grad(), one_intra_op_thread():
         z = torch.cat([model.encode(c.to(model.device)).cpu() for c in x.split(500)])
-    if entry.family == "vae":
+    if entry.recipe.latent is not None:  # a prior N(0, I): its central 90 %
         lo, hi = [-1.645] * 2, [1.645] * 2
     else:
         lo, hi = torch.quantile(z, 0.01, dim=0).tolist(), torch.quantile(z, 0.99, dim=0).tolist()
@@ -358,7 +368,7 @@ def latent_map(name: object) -> dict:
 
 def map_note(entry) -> str:
     training = entry.local_dir / "training.json"
-    if entry.name == "linear-ae-mnist" and training.is_file():
+    if training.is_file():
         angle = json.loads(training.read_text()).get("angle_to_pca_degrees")
         if angle is not None:
             return (
@@ -371,7 +381,7 @@ def map_note(entry) -> str:
 
 def latent_point(name: object, z1: object, z2: object) -> dict:
     """The image a 2D model decodes at (z1, z2): picture and caption."""
-    entry, model = _model(name, list(MAP_MODELS))
+    entry, model = _model(name, map_models())
     z = torch.tensor([[as_float(z1, "z1", -1e4, 1e4), as_float(z2, "z2", -1e4, 1e4)]])
     with torch.no_grad():
         x = model.decode(z.to(model.device)).clamp(0, 1).cpu()
@@ -383,7 +393,7 @@ def denoise(image: object, noise: object = 0.3, seed: object = 0) -> dict:
     Returns noisy, cleaned (pictures), noisy_error and cleaned_error (mean squared error per pixel)."""
     noise = as_float(noise, "Noise", 0.0, 1.0)
     x = your_digit(image)
-    _, model = _model(DENOISER, [DENOISER])
+    _, model = _model(denoiser(), [denoiser()])
     noisy = corrupt(x, noise, cpu_generator(as_seed(seed)))
     with torch.no_grad():
         cleaned = model.reconstruct(noisy.to(model.device)).cpu()
