@@ -6,8 +6,8 @@ Prints JSON on its last line.
 Per latent model: the median time to decode one frame, measured on a walk of `frames` frames decoded one at a time
 (what a slider asks for) and as one batch (what the Walk button does), both on one intra-op thread as the app runs
 them; what one move of the direction slider costs end to end (`tasks.latent.direction`: the latent, the direction,
-the decoded picture and the classifier's reading); and the time to encode the first example digit: the encoder's one pass, or for a GAN the optimisation of z
-(8 starts × 200 Adam steps), with the reconstruction's mean squared error.
+the decoded picture and the classifier's reading); and the time to encode the first example digit: the encoder's
+one pass, or for a GAN the optimisation of z (8 starts × 200 Adam steps), with the reconstruction's error.
 """
 
 from __future__ import annotations

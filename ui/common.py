@@ -59,8 +59,9 @@ CSS = """
 #sample-slots { display: grid !important; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 12px; }
 /* a phone shows the action and its result first, then the controls (the layout rule of every tab) */
 @media (max-width: 640px) { .result-first { order: -1; } }
-/* a phone fits all five playground sub-tabs on one line instead of folding three into a menu */
-@media (max-width: 480px) { .tab-container button { padding: 0 5px; font-size: 13px; } }
+/* a phone fits the five tabs, and five sub-tabs (the playground's, the Latent tab's), on one line each instead of
+   folding some into a menu */
+@media (max-width: 480px) { .tab-container button { padding: 0 3px; font-size: 12px; } }
 """
 # Gradio 6.31's editor mounts with the brush, then, because the value is empty, resets to its "image" tool and shows
 # "select the draw tool to start": a drag draws nothing until the Brush button is clicked, and no Sketchpad parameter

@@ -66,24 +66,27 @@ def run_arithmetic(name, a, a_seed, b, b_seed, c, c_seed, image):
 @on_gpu
 @user_errors
 def run_encode(models, image, steps, seed, progress=PROGRESS):
-    """The Encode button and `api_name="encode"`: each model's reconstruction of your digit (captions: how, time,
-    error, reading), streamed while a GAN's optimisation runs; a line per model that could not run; the JSON."""
+    """The Encode button and `api_name="encode"`: each model's reconstruction of your digit (caption: the model and
+    what the classifier reads), a table of how each encoded it, its time and error (and a line per model that could
+    not run), the JSON; streamed while a GAN's optimisation runs."""
     for results in latent.encode_stream(models, image, steps, seed):
-        items, summary, notes = [], {}, []
+        items, summary = [], {}
+        lines = ["| model | how | time | error per pixel | reads |", "|---|---|---|---|---|"]
         for r in results:
             summary[r["model"]] = {k: v for k, v in r.items() if k not in ("reconstruction", "model")}
             if "error" in r:
-                notes.append(f"⚠️ {r['title']}: {r['error']}")
+                lines.append(f"| {r['title']} | ⚠️ {r['error']} | | | |")
             elif "reconstruction" in r:
-                text = (
-                    f"{r['title']} · {r['method']} · {r['seconds'] * 1000:.0f} ms · error {r['mse']:.4f} · "
-                    f"reads {r['reading'][0]} ({r['reading'][1]:.0%})"
+                digit, confidence = r["reading"]
+                items.append((r["reconstruction"], f"{r['title']}: {digit} · {confidence:.0%}"))
+                lines.append(
+                    f"| {r['title']} | {r['method']} | {r['seconds'] * 1000:.0f} ms | {r['mse']:.4f} | "
+                    f"{digit} ({confidence:.0%}) |"
                 )
-                items.append((r["reconstruction"], text))
         working = results[-1]
         if "step" in working:
             progress((working["step"], working["steps"]), desc=f"{working['title']}: error {working['mse']:.4f}")
-        yield _gallery(items), "\n\n".join(notes), summary
+        yield _gallery(items), "\n".join(lines), summary
 
 
 @user_errors
@@ -124,8 +127,6 @@ def build(demo: gr.Blocks) -> None:
         gr.Markdown(INTRO)
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
-                model = gr.Dropdown(latent.model_choices(), value="wgan-gp-mnist", label="Model", elem_id="lt-model")
-                model_about = gr.Markdown(latent.about("wgan-gp-mnist"), elem_classes="glossary")
                 image = uploads_only(
                     gr.Image(sources=["upload", "clipboard"], type="filepath", label="Your digit", elem_id="lt-input"),
                     "Your digit",
@@ -147,7 +148,13 @@ def build(demo: gr.Blocks) -> None:
                     gr.Examples(
                         EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)", elem_id="lt-examples"
                     )
-            with gr.Column(scale=3):
+            # a phone shows the model and the actions first, then your digit
+            with gr.Column(scale=3, elem_classes="result-first"):
+                with gr.Row(equal_height=True):
+                    model = gr.Dropdown(
+                        latent.model_choices(), value="bigan-mnist", label="Model", scale=1, elem_id="lt-model"
+                    )
+                    model_about = gr.Markdown(latent.about("bigan-mnist"), elem_classes="glossary")
                 with gr.Tabs():
                     with gr.Tab("Walk", id="lt-walk-tab"):
                         with gr.Row():
@@ -191,7 +198,7 @@ def build(demo: gr.Blocks) -> None:
                             object_fit="contain",
                             elem_id="lt-encoded",
                         )
-                        encode_notes = gr.Markdown(elem_id="lt-encode-notes")
+                        encode_table = gr.Markdown(elem_id="lt-encode-table")
                         with gr.Accordion("Details (JSON)", open=False):
                             encode_json = gr.JSON(elem_id="lt-encode-json")
                     with gr.Tab("Directions", id="lt-dir-tab"):
@@ -249,7 +256,7 @@ def build(demo: gr.Blocks) -> None:
         encode_button.click(
             run_encode,
             [encoders, image, steps, encode_seed],
-            [encoded, encode_notes, encode_json],
+            [encoded, encode_table, encode_json],
             api_name="encode",
             preprocess=False,
             concurrency_id="sample",  # one heavy call at a time, shared with the Sample and Complete tabs

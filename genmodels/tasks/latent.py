@@ -274,6 +274,8 @@ def encode_stream(models: object, image: object, steps: object = 200, seed: obje
                 if progress["step"] < steps:
                     yield [*done, {**result, **{k: v for k, v in progress.items() if k != "z"}}]
         seconds = time.perf_counter() - start
+        if space.encode is None:
+            result["steps"] = steps
         recon = _decode(entry, model, z[None])
         result.update(
             reconstruction=_tiles(recon)[0],
@@ -357,7 +359,7 @@ def latent_map(name: object) -> dict:
         )
         for c in range(10)
     ]
-    title = f"{entry.title}: the {len(x):,} test digits by class"
+    title = f"{entry.title}: test digits by class"
     return {
         "figure": figure(traces, title, square=False, height=420, xtitle="z1", ytitle="z2"),
         "manifold": image_grid(manifold, ncol=MAP_GRID, pad=0, scale=1),
