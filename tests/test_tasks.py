@@ -192,3 +192,28 @@ def test_translation_models_say_what_they_take():
         "cyclegan-horse2zebra"
     )
     assert choices["cyclegan-mnist"].endswith("takes a digit") and not tasks.translate.takes_photos("stargan-mnist")
+
+
+def test_comparison_table_reads_every_samplers_card():
+    """One row per model that samples, its numbers from its card, then the real training images' reference row."""
+    import json
+
+    from .conftest import REPO
+
+    table = sample_task.comparison()
+    names = sample_task.sampleable_models()
+    assert len(table["rows"]) == len(names) + 1 and table["rows"][-1][0] == "real training images (reference)"
+    assert all(len(row) == len(table["headers"]) for row in table["rows"])
+    for name, record in zip(names, table["records"], strict=True):
+        card = json.loads((REPO / "checkpoints" / name / "metrics.json").read_text())
+        assert record["model"] == name and record["parameters"] > 0 and 0 < record["checkpoint_mb"] < 10
+        for key in ("fd", "precision", "recall", "confident_samples", "sample_64_seconds"):
+            assert record[key] == card[key], (name, key)
+    assert table["real_reference"]["precision"] > 0.8, "real images look real to the measure"
+
+
+def test_likelihood_cell_says_exact_or_bound():
+    assert sample_task.likelihood_text({"bits_per_dim": 1.4812}) == "1.48 bits/dim (exact)"
+    assert sample_task.likelihood_text({"nll_nats": 90.44}) == "90.4 nats (exact)"
+    assert sample_task.likelihood_text({"iwae_nats": 91.4, "elbo_nats": 96.3}).startswith("≤ 91.4 nats")
+    assert sample_task.likelihood_text({"fd": 3.0}) == "none (implicit model)"

@@ -142,6 +142,7 @@ def build(demo: gr.Blocks) -> None:
                             caption = gr.Markdown(elem_id=f"caption-{name}")
                             neighbours = picture(visible=False, elem_id=f"nearest-{name}")
                         slot_outputs += [column, grid, caption, neighbours]
+                comparison_view()
                 with gr.Accordion("How to read these samples", open=False, elem_id="sample-help"):
                     gr.Markdown(SAMPLE_HELP)
                 with gr.Accordion("Details (JSON)", open=False):
@@ -161,6 +162,29 @@ def build(demo: gr.Blocks) -> None:
         receptive_field_view()
     # after the address's values are in the controls (share.restored), so a shared link opens on its own samples
     share.restored.append((first_sample, controls, slot_outputs + [details]))
+
+
+COMPARISON_HELP = """Every model that samples, measured the same way by `python -m genmodels.evaluate` on the 1,000 test
+images and read from its model card. **Likelihood**: exact, or an upper bound on the NLL (≤); nats per image for binary
+pixels, bits per dimension for the flows' 8-bit pixels, so compare within a column's unit. **FD** (Fréchet distance),
+**precision** (how many samples look real) and **recall** (how much of the real variety the samples cover; Kynkäänniemi
+et al. 2019, k = 3) are taken in the project classifier's feature space on 1,000 samples at the family's temperature;
+**≥ 90 % sure** is the share of samples the classifier reads with confidence. The last row is 1,000 real training
+images scored the same way: what a perfect sampler would get. Time: 64 samples on this server's CPU."""
+
+
+def comparison_view() -> None:
+    """One table of every model that samples, from the model cards (what `evaluate` measured)."""
+    table = tasks.sample.comparison()
+    with gr.Accordion("Compare every model: likelihood, sample quality, speed, size", open=False, elem_id="compare"):
+        gr.Dataframe(
+            value=table["rows"],
+            headers=table["headers"],
+            interactive=False,
+            wrap=True,
+            elem_id="compare-table",
+        )
+        gr.Markdown(COMPARISON_HELP, elem_classes="glossary")
 
 
 def receptive_field_view() -> None:

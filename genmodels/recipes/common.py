@@ -1,5 +1,6 @@
 """Pieces the recipes share, written once: batches, keeping the best weights, learning-rate decay, and the
-classifier-based measures of samples (Fréchet distance, class histogram, confident share)."""
+classifier-based measures of samples (Fréchet distance, improved precision and recall, class histogram, confident
+share)."""
 
 from __future__ import annotations
 
@@ -79,7 +80,38 @@ def confident_share(probs: torch.Tensor, level: float = 0.9) -> float:
 
 
 @torch.no_grad()
-def sample_batched(model: nn.Module, n: int, seed: int = 0, batch: int = 250) -> torch.Tensor:
+def sample_batched(model: nn.Module, n: int, seed: int = 0, batch: int = 250, temperature: float = 1.0) -> torch.Tensor:
     """n samples on the CPU, drawn in batches from one generator seeded `seed`."""
     g = cpu_generator(seed)
-    return torch.cat([model.sample(min(batch, n - i), g).cpu() for i in range(0, n, batch)])
+    return torch.cat([model.sample(min(batch, n - i), g, temperature).cpu() for i in range(0, n, batch)])
+
+
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019, arXiv:1904.06991) of feature sets real (n, d) and
+    fake (m, d): each set's manifold is the union of balls around its points reaching their k-th nearest neighbour.
+    Precision is the share of fake points inside the real manifold (quality), recall the share of real points inside
+    the fake one (coverage)."""
+    real, fake = real.double(), fake.double()
+
+    def radii(points: torch.Tensor) -> torch.Tensor:
+        return torch.cdist(points, points).kthvalue(k + 1, dim=1).values  # the point itself is the 1st, at 0
+
+    between = torch.cdist(fake, real)  # (m, n)
+    precision = (between <= radii(real)[None, :]).any(1).double().mean().item()
+    recall = (between.T <= radii(fake)[None, :]).any(1).double().mean().item()
+    return precision, recall
+
+
+def sample_quality(classifier: nn.Module, images: torch.Tensor, real: torch.Tensor) -> dict:
+    """How images (n, 1, 28, 28) compare with real ones in the classifier's feature space: Fréchet distance,
+    precision and recall (k = 3), the share the classifier is ≥ 90 % sure of, and the class histogram."""
+    feats, probs = classify(classifier, images)
+    real_feats, _ = classify(classifier, real)
+    precision, recall = precision_recall(real_feats, feats)
+    return {
+        "fd": round(frechet_distance(feats, real_feats), 3),
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "confident_samples": confident_share(probs),
+        "class_histogram": class_histogram(probs),
+    }

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import torch
+from safetensors import safe_open
 
 from .. import data, hub, registry
 from ..models.autoregressive import sample_rows
@@ -265,3 +266,93 @@ def temperature_notes() -> list[tuple[str, str]]:
 def summary(results: list[dict]) -> dict:
     """The JSON-able part of `sample_models`' results (no pictures): what the API returns beside the images."""
     return {r["model"]: {k: v for k, v in r.items() if not k.endswith("grid")} for r in results}
+
+
+COMPARISON_COLUMNS = [
+    "model",
+    "family",
+    "likelihood (test)",
+    "FD ↓",
+    "precision ↑",
+    "recall ↑",
+    "≥ 90 % sure ↑",
+    "64 samples",
+    "parameters",
+    "checkpoint",
+]
+
+
+def _card(name: str) -> dict:
+    path = registry.get(name).local_dir / "metrics.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def likelihood_text(metrics: dict) -> str:
+    """The card's likelihood in one cell: exact (bits/dim for the flows, nats for the autoregressive models) or an
+    upper bound on the NLL (≤), from whichever figure the family measures."""
+    if "bits_per_dim" in metrics:
+        return f"{metrics['bits_per_dim']:.2f} bits/dim (exact)"
+    if "nll_nats" in metrics:
+        return f"{metrics['nll_nats']:.1f} nats (exact)"
+    if "iwae_nats" in metrics:
+        return f"≤ {metrics['iwae_nats']:.1f} nats (IWAE bound)"
+    if "nll_bound_nats" in metrics:
+        return f"≤ {metrics['nll_bound_nats']:.1f} nats (bound)"
+    return "none (implicit model)"
+
+
+def _weights(name: str) -> tuple[int, float] | None:
+    """Parameter count and checkpoint size in MB, from the safetensors header (nothing is loaded)."""
+    path = registry.get(name).local_dir / "model.safetensors"
+    if not path.is_file():
+        return None
+    with safe_open(str(path), "pt") as f:
+        count = sum(int(np.prod(f.get_slice(k).get_shape())) for k in f.keys())
+    return count, path.stat().st_size / 2**20
+
+
+def _cell(value: float | None, fmt: str) -> str:
+    return "—" if value is None else format(value, fmt)
+
+
+def _quality_cells(m: dict) -> list[str]:
+    return [
+        _cell(m.get("fd"), ".1f"),
+        _cell(m.get("precision"), ".2f"),
+        _cell(m.get("recall"), ".2f"),
+        _cell(m.get("confident_samples"), ".0%"),
+    ]
+
+
+def comparison() -> dict:
+    """One row per model that samples, read from its model card (what `evaluate` measured) and its checkpoint file,
+    then the same figures for 1,000 real training images: what a perfect sampler would score. Returns headers, rows
+    (lists of display strings) and records (the numbers, for the API)."""
+    rows, records, reference = [], [], None
+    for name in sampleable_models():
+        entry, metrics = registry.get(name), _card(name)
+        record = {k: metrics.get(k) for k in ("fd", "precision", "recall", "confident_samples", "sample_64_seconds")}
+        record |= {"model": name, "likelihood": likelihood_text(metrics), "parameters": None, "checkpoint_mb": None}
+        weights = _weights(name)
+        if weights:
+            record |= {"parameters": weights[0], "checkpoint_mb": round(weights[1], 2)}
+        records.append(record)
+        reference = reference or metrics.get("real_reference")
+        seconds = record["sample_64_seconds"]
+        rows.append(
+            [
+                entry.title,
+                entry.family,
+                record["likelihood"],
+                *_quality_cells(record),
+                _cell(None if seconds is None else seconds * 1000, ".0f") + (" ms" if seconds else ""),
+                _cell(None if not weights else weights[0] / 1e6, ".2f") + (" M" if weights else ""),
+                _cell(None if not weights else weights[1], ".1f") + (" MB" if weights else ""),
+            ]
+        )
+    if reference:
+        rows.append(["real training images (reference)", "data", "", *_quality_cells(reference), "", "", ""])
+    return {"headers": COMPARISON_COLUMNS, "rows": rows, "records": records, "real_reference": reference}
