@@ -732,3 +732,25 @@ def test_browser_latent_walk_arithmetic_encode(browser_page, app_url, width):
     expect(page.locator("#lt-encoded img")).to_have_count(4, timeout=120_000)
     expect(page.locator(".toast-body")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / f"latent-encode-{width}.png"), full_page=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [1280, 390])
+def test_browser_comparison_table(browser_page, app_url, width):
+    """The Sample tab's comparison table opens and holds every sampler, and the real images' reference row."""
+    from playwright.sync_api import expect
+
+    from genmodels import registry
+    from genmodels.tasks.sample import sampleable_models
+
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(app_url + "?tab=sample")
+    page.locator("#compare").get_by_text("Compare every model").click()
+    table = page.locator("#compare-table")
+    expect(table).to_contain_text("real training images (reference)", timeout=30_000)
+    for name in sampleable_models():
+        expect(table).to_contain_text(registry.get(name).title)
+    expect(table).to_contain_text("bits/dim (exact)")
+    table.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"comparison-{width}.png"), full_page=True)

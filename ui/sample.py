@@ -142,7 +142,6 @@ def build(demo: gr.Blocks) -> None:
                             caption = gr.Markdown(elem_id=f"caption-{name}")
                             neighbours = picture(visible=False, elem_id=f"nearest-{name}")
                         slot_outputs += [column, grid, caption, neighbours]
-                comparison_view()
                 with gr.Accordion("How to read these samples", open=False, elem_id="sample-help"):
                     gr.Markdown(SAMPLE_HELP)
                 with gr.Accordion("Details (JSON)", open=False):
@@ -159,6 +158,7 @@ def build(demo: gr.Blocks) -> None:
             concurrency_id="sample",
             concurrency_limit=1,
         )
+        comparison_view()
         receptive_field_view()
     # after the address's values are in the controls (share.restored), so a shared link opens on its own samples
     share.restored.append((first_sample, controls, slot_outputs + [details]))
@@ -182,6 +182,8 @@ def comparison_view() -> None:
             headers=table["headers"],
             interactive=False,
             wrap=True,
+            max_height=720,
+            column_widths=["17%", "10%", "18%", "7%", "8%", "7%", "9%", "8%", "8%", "8%"],
             elem_id="compare-table",
         )
         gr.Markdown(COMPARISON_HELP, elem_classes="glossary")
