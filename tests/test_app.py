@@ -732,6 +732,14 @@ def test_browser_latent_walk_arithmetic_encode(browser_page, app_url, width):
     expect(page.locator("#lt-encoded img")).to_have_count(4, timeout=120_000)
     expect(page.locator(".toast-body")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / f"latent-encode-{width}.png"), full_page=True)
+    # the 2D map: a click on a tile of the decoded manifold decodes that point
+    page.get_by_role("tab", name="Autoencoders", exact=True).click()
+    page.locator("#lt-map").click()
+    expect(page.locator("#lt-manifold img")).to_be_visible(timeout=60_000)
+    page.locator("#lt-manifold img").click(position={"x": 5, "y": 5})
+    expect(page.locator("#lt-point-caption")).to_contain_text("reads ", timeout=30_000)
+    expect(page.locator(".toast-body")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / f"latent-map-{width}.png"), full_page=True)
 
 
 @pytest.mark.slow

@@ -173,6 +173,14 @@ def test_latent_map_and_points():
     assert point["picture"].shape == (224, 224, 3) and re.fullmatch(r"\d · \d+%", point["caption"])
 
 
+def test_a_click_on_the_manifold_picks_its_tile():
+    extent = [-2.0, 2.0, -1.0, 3.0]
+    assert tasks.manifold_point(extent, 0, 0) == (-2.0, 3.0)  # top left: lowest z1, highest z2
+    last = 28 * tasks.MAP_GRID - 1
+    assert tasks.manifold_point(extent, last, last) == (2.0, -1.0)
+    assert tasks.manifold_point(extent, 28 * 7 + 3, 28 * 7 + 27) == (0.0, 1.0)  # the middle tile
+
+
 def test_denoising_autoencoder_cleans_noise():
     out = tasks.denoise(DIGIT, 0.4, 0)
     assert out["cleaned_error"] < 0.5 * out["noisy_error"]

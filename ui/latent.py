@@ -99,12 +99,19 @@ def run_direction(name, source, seed, which, amount, image):
 @user_errors
 def run_map(name):
     """The map button and `api_name="latent_map"`: the test digits in the 2D latent space, the decoded manifold, a
-    note, and the z1 / z2 sliders set to the map's range."""
+    note, and the z1 / z2 sliders set to the map's range (and the range kept, for clicks on the manifold)."""
     out = latent.latent_map(name)
     lo1, hi1, lo2, hi2 = out["extent"]
     z1 = gr.update(minimum=lo1, maximum=hi1, value=round((lo1 + hi1) / 2, 2))
     z2 = gr.update(minimum=lo2, maximum=hi2, value=round((lo2 + hi2) / 2, 2))
-    return out["figure"], picture_file(out["manifold"]), out["note"], z1, z2
+    return out["figure"], picture_file(out["manifold"]), out["note"], z1, z2, out["extent"]
+
+
+def pick_point(extent, evt: gr.SelectData):
+    """A click on the decoded manifold moves z1 and z2 to that tile (and the point decodes)."""
+    if not extent:
+        return gr.skip(), gr.skip()
+    return latent.manifold_point(extent, *evt.index)
 
 
 @user_errors
@@ -223,6 +230,7 @@ def build(demo: gr.Blocks) -> None:
                         with gr.Row():
                             map_plot = gr.Plot(show_label=False, elem_id="lt-map-plot")
                             manifold = picture(elem_id="lt-manifold")
+                        gr.Markdown("Move z1 and z2, or click a tile of the decoded manifold:", elem_classes="glossary")
                         with gr.Row():
                             z1 = gr.Slider(-3, 3, value=0, step=0.01, label="z1", elem_id="lt-z1")
                             z2 = gr.Slider(-3, 3, value=0, step=0.01, label="z2", elem_id="lt-z2")
@@ -274,9 +282,15 @@ def build(demo: gr.Blocks) -> None:
         )
         for control in (which, d_source, d_seed):
             control.change(run_direction, direction_inputs, [moved, moved_caption], api_name=False, preprocess=False)
+        extent = gr.State([])
         map_button.click(
-            run_map, [map_model], [map_plot, manifold, map_note, z1, z2], api_name="latent_map", preprocess=False
+            run_map,
+            [map_model],
+            [map_plot, manifold, map_note, z1, z2, extent],
+            api_name="latent_map",
+            preprocess=False,
         )
+        manifold.select(pick_point, [extent], [z1, z2], api_name=False, preprocess=False)
         for slider in (z1, z2):
             slider.change(
                 run_point,

@@ -9,6 +9,7 @@ project's classifier. Everything a user can send gets a ValueError in our words.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tempfile
@@ -127,11 +128,18 @@ def latent_of(name: str, source: object, seed: object = 0, image: object = None)
             if space.encode is not None:
                 z = space.encode(model, x)
             else:
-                *_, last = invert_one(entry, model, x, 200, as_seed(seed))
-                z = last["z"]
+                z = _inverted(name, file_path(image, "Your digit"), as_seed(seed))
         else:
             z = latent.load(name)["class_means"][int(source.split()[-1])]
     return z.reshape(-1).float().cpu()
+
+
+@functools.lru_cache(maxsize=32)
+def _inverted(name: str, path: str, seed: int) -> torch.Tensor:
+    """A GAN's z for an uploaded digit (200 steps), kept: a slider moving from your digit does not optimise again."""
+    entry, model = _model(name)
+    *_, last = invert_one(entry, model, your_digit(path).to(model.device), 200, seed)
+    return last["z"]
 
 
 def invert_one(entry, model, x: torch.Tensor, steps: int, seed: int) -> Iterator[dict]:
@@ -221,11 +229,6 @@ def arithmetic(
         ],
         "about": entry.recipe.latent.about,
     }
-
-
-def encoding_models() -> list[str]:
-    """Every latent model: encoders give z in one pass, GANs by optimisation."""
-    return latent_models()
 
 
 def encode_stream(models: object, image: object, steps: object = 200, seed: object = 0) -> Iterator[list[dict]]:
@@ -318,16 +321,11 @@ def direction(
     }
 
 
-_test_set: tuple[torch.Tensor, torch.Tensor] | None = None
-
-
+@functools.lru_cache(maxsize=1)
 def test_set() -> tuple[torch.Tensor, torch.Tensor]:
     """The MNIST test images (n, 1, 28, 28) in [0, 1] and labels, loaded once (downloaded when missing and online)."""
-    global _test_set
-    if _test_set is None:
-        images, labels = data.load_mnist(None, "test")
-        _test_set = (data.to_unit(images), labels)
-    return _test_set
+    images, labels = data.load_mnist(None, "test")
+    return data.to_unit(images), labels
 
 
 def latent_map(name: object) -> dict:
@@ -379,6 +377,15 @@ def map_note(entry) -> str:
                 "PCA's subspace (Baldi & Hornik 1989), though not PCA's axes."
             )
     return ""
+
+
+def manifold_point(extent: list[float], x: int, y: int) -> tuple[float, float]:
+    """The (z1, z2) of the manifold tile under pixel (x, y) of the picture `latent_map` drew over `extent`."""
+    lo1, hi1, lo2, hi2 = extent
+    column, row = min(int(x) // 28, MAP_GRID - 1), min(int(y) // 28, MAP_GRID - 1)
+    z1 = lo1 + (hi1 - lo1) * column / (MAP_GRID - 1)
+    z2 = hi2 - (hi2 - lo2) * row / (MAP_GRID - 1)  # the top row is the highest z2
+    return round(z1, 4), round(z2, 4)
 
 
 def latent_point(name: object, z1: object, z2: object) -> dict:
