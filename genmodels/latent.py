@@ -126,7 +126,7 @@ def pairs(name: str, images: int, data_root: str | Path | None) -> tuple[torch.T
 def statistics(
     z: torch.Tensor, x: torch.Tensor, y: torch.Tensor, typical_norm: bool = False
 ) -> dict[str, torch.Tensor]:
-    """Class means (10, d) and the unit-free ink and slant directions (d,) described in the module docstring.
+    """Class means (10, d) and the ink and slant directions (d,) described in the module docstring.
 
     `typical_norm`: scale each class mean to the mean norm of its members. For a GAN's N(0, I) latents the plain mean
     of many draws lies near the origin, where the prior has almost no mass, and decoded as a blur of digits."""

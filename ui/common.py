@@ -21,6 +21,7 @@ from gradio.utils import get_upload_folder, is_in_or_equal
 from PIL import Image
 
 from genmodels.tasks.common import write_once
+from genmodels.tasks.complete import has_ink
 
 log = logging.getLogger("genmodels.app")
 
@@ -184,3 +185,47 @@ def picture(**kwargs) -> gr.Image:
 def control(label: str, **kwargs) -> gr.Button:
     """A button in a row of controls: small enough that a phone fits four on a line."""
     return gr.Button(label, size="md", min_width=72, **kwargs)
+
+
+# Example digits: pictures this project's VAE drew (never files from the data folder).
+EXAMPLES = sorted(str(p) for p in (Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.png"))
+
+
+def examples(image: gr.Image, key: str) -> None:
+    if EXAMPLES:
+        gr.Examples(EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)", elem_id=f"{key}-examples")
+
+
+@user_errors
+def use_drawing(drawing) -> str:
+    """The drawing (its composite picture) becomes the digit."""
+    composite = drawing.get("composite") if isinstance(drawing, dict) else None
+    path = composite.get("path") if isinstance(composite, dict) else None
+    if not path or not has_ink(path):
+        raise ValueError("Draw a digit on the pad first.")
+    return path
+
+
+def digit_input(key: str, label: str) -> gr.Image:
+    """A digit to work on: uploaded or pasted, drawn on a pad ("Or draw one", then "Use the drawing": strokes alone
+    send nothing to the server), or one of the examples. Element ids start with `key`."""
+    image = uploads_only(
+        gr.Image(sources=["upload", "clipboard"], type="filepath", label=label, elem_id=f"{key}-input"), label
+    )
+    with gr.Accordion("Or draw one", open=False, elem_id=f"{key}-draw-box"):
+        draw = uploads_only(
+            gr.Sketchpad(
+                label="Draw a digit, then use it",
+                type="filepath",
+                canvas_size=(280, 280),
+                brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
+                elem_id=f"{key}-draw",
+                elem_classes="brush-first",
+            ),
+            "The drawing",
+        )
+        use_draw = gr.Button("Use the drawing", size="sm", elem_id=f"{key}-use-draw")
+    examples(image, key)
+    # the pad's value reaches the server when an event asks for it (strokes alone send nothing): a button
+    use_draw.click(use_drawing, [draw], [image], api_name=False, preprocess=False)
+    return image

@@ -7,8 +7,7 @@ import gradio as gr
 from genmodels.tasks import complete
 
 from . import share
-from .common import on_gpu, picture, picture_file, uploads_only, user_errors
-from .translate import EXAMPLES
+from .common import digit_input, on_gpu, picture, picture_file, uploads_only, user_errors
 
 COMPLETE_HELP = """Each model gets the digit in MNIST's format (grey, white on black, 20×20 centred by mass) with the
 red pixels hidden, and fills them **its own way** (under each result). The autoregressive models draw the hidden
@@ -34,16 +33,6 @@ def painted_layer(editor: object) -> object:
     if isinstance(editor, dict) and isinstance(editor.get("layers"), list) and editor["layers"]:
         return editor["layers"][0]
     return None
-
-
-@user_errors
-def use_drawing(drawing) -> str:
-    """The drawing (its composite picture) becomes the digit."""
-    composite = drawing.get("composite") if isinstance(drawing, dict) else None
-    path = composite.get("path") if isinstance(composite, dict) else None
-    if not path or not complete.has_ink(path):
-        raise ValueError("Draw a digit on the pad first.")
-    return path
 
 
 @user_errors
@@ -106,27 +95,7 @@ def build(demo: gr.Blocks) -> None:
     with share.tab(gr.Tab("Complete", id="complete"), "complete"):
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
-                image = uploads_only(
-                    gr.Image(sources=["upload", "clipboard"], type="filepath", label="Digit", elem_id="cp-input"),
-                    "The digit",
-                )
-                with gr.Accordion("Or draw one", open=False, elem_id="cp-draw-box"):
-                    draw = uploads_only(
-                        gr.Sketchpad(
-                            label="Draw a digit, then use it",
-                            type="filepath",
-                            canvas_size=(280, 280),
-                            brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
-                            elem_id="cp-draw",
-                            elem_classes="brush-first",
-                        ),
-                        "The drawing",
-                    )
-                    use_draw = gr.Button("Use the drawing", size="sm", elem_id="cp-use-draw")
-                if EXAMPLES:
-                    gr.Examples(
-                        EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)", elem_id="cp-examples"
-                    )
+                image = digit_input("cp", "Digit")
                 mask = gr.Radio(list(complete.MASKS), value="bottom half", label="Hide", elem_id="cp-mask")
                 rate = gr.Slider(0.05, 0.95, value=0.5, step=0.05, label="Share hidden (random masks)")
                 paint = uploads_only(
@@ -171,8 +140,6 @@ def build(demo: gr.Blocks) -> None:
                     gr.Markdown(COMPLETE_HELP)
                 with gr.Accordion("Details (JSON)", open=False):
                     details = gr.JSON(elem_id="cp-json")
-        # the pad's value reaches the server when an event asks for it (strokes alone send nothing): a button
-        use_draw.click(use_drawing, [draw], [image], api_name=False, preprocess=False)
         image.change(show_digit, [image], [paint], api_name=False, preprocess=False)
         for trigger in (image.change, mask.change, rate.release, paint.change):
             trigger(show_mask, [image, mask, paint, rate, seed], [seen], api_name=False, preprocess=False)

@@ -7,9 +7,7 @@ import gradio as gr
 from genmodels.tasks import latent
 
 from . import share
-from .common import on_gpu, picture, picture_file, uploads_only, user_errors
-from .complete import use_drawing
-from .translate import EXAMPLES
+from .common import digit_input, on_gpu, picture, picture_file, user_errors
 
 INTRO = """Every model here turns a latent z into a digit. **Walk** between two latents, do **arithmetic** on them,
 **encode** your own digit (a GAN has no encoder: its z is found by optimisation, beside the BiGAN's one-pass encoder),
@@ -134,27 +132,7 @@ def build(demo: gr.Blocks) -> None:
         gr.Markdown(INTRO)
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
-                image = uploads_only(
-                    gr.Image(sources=["upload", "clipboard"], type="filepath", label="Your digit", elem_id="lt-input"),
-                    "Your digit",
-                )
-                with gr.Accordion("Or draw one", open=False, elem_id="lt-draw-box"):
-                    draw = uploads_only(
-                        gr.Sketchpad(
-                            label="Draw a digit, then use it",
-                            type="filepath",
-                            canvas_size=(280, 280),
-                            brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
-                            elem_id="lt-draw",
-                            elem_classes="brush-first",
-                        ),
-                        "The drawing",
-                    )
-                    use_draw = gr.Button("Use the drawing", size="sm", elem_id="lt-use-draw")
-                if EXAMPLES:
-                    gr.Examples(
-                        EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)", elem_id="lt-examples"
-                    )
+                image = digit_input("lt", "Your digit")
             # a phone shows the model and the actions first, then your digit
             with gr.Column(scale=3, elem_classes="result-first"):
                 with gr.Row(equal_height=True):
@@ -245,7 +223,6 @@ def build(demo: gr.Blocks) -> None:
                             noisy = picture(elem_id="lt-noisy")
                             cleaned = picture(elem_id="lt-cleaned")
                         denoise_info = gr.Markdown(elem_id="lt-denoise-info")
-        use_draw.click(use_drawing, [draw], [image], api_name=False, preprocess=False)
         model.change(about, [model], [model_about], api_name=False, preprocess=False)
         walk_button.click(
             run_walk,

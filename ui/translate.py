@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gradio as gr
 
 from genmodels.tasks import translate
 
 from . import share
-from .common import on_gpu, picture, picture_file, uploads_only, user_errors
+from .common import examples, on_gpu, picture, picture_file, uploads_only, user_errors
 
 TRANSLATE_HELP = """Unpaired image-to-image translation: upload, paste or take a picture and pick a direction. You get
 the translation, the round trip back (A → B → A: what cycle consistency keeps) and where the picture changed.
@@ -23,7 +21,6 @@ HEAT_SCALE = """<div style="font-size:12px">
 <div style="height:10px;border-radius:2px;background:linear-gradient(to right,#000,#f00,#ff0,#fff)"></div>
 <div style="display:flex;justify-content:space-between"><span>0</span><span>|output − input|</span><span>1</span>
 </div></div>"""
-EXAMPLES = sorted(str(p) for p in (Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.png"))
 
 
 def translate_choices(name: str):
@@ -84,10 +81,7 @@ def build() -> None:
                     elem_id="tr-size",
                 )
                 button = gr.Button("Translate", variant="primary", elem_id="tr-button")
-                if EXAMPLES:
-                    gr.Examples(
-                        EXAMPLES, [image], label="Examples (digits drawn by this project's VAE)", elem_id="tr-examples"
-                    )
+                examples(image, "tr")
             with gr.Column(scale=2, elem_classes="result-first"):
                 status = gr.Markdown(elem_id="tr-status")
                 pictures = []

@@ -126,6 +126,20 @@ def as_choice(value: object, what: str, choices: Sequence[str]) -> str:
     raise ValueError(f"{what} must be one of {', '.join(choices)}, got {shown(value)}.")
 
 
+def as_models(value: object, allowed: Sequence[str], refusal: str) -> list[str]:
+    """Model names from one name or a list, each one of `allowed`, duplicates dropped. A name not allowed gets
+    "Model 'x' <refusal>. Choose from: ..."."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not value:
+        raise ValueError("Choose at least one model (a list of model names).")
+    names = list(dict.fromkeys(str(m) for m in value))
+    for name in names:
+        if name not in allowed:
+            raise ValueError(f"Model {shown(name)} {refusal}. Choose from: {', '.join(allowed)}.")
+    return names
+
+
 def file_path(value: object, what: str) -> str | None:
     """The server-side path of an uploaded file: a path string, or Gradio's file payload {"path": ...}; None if empty.
 

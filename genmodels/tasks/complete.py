@@ -18,7 +18,7 @@ from PIL import Image
 
 from .. import hub, registry
 from ..models.base import cpu_generator, one_intra_op_thread
-from .common import as_choice, as_float, as_int, as_seed, file_path, image_grid, open_image, shown
+from .common import as_choice, as_float, as_int, as_models, as_seed, file_path, image_grid, open_image
 from .translate import digit_tensor
 
 SIZE = 28
@@ -236,14 +236,7 @@ def complete_stream(
         log_p_nats, seconds, variance_map + mean_variance, and for autoregressive models entropy_map +
         mean_entropy_bits (maps are zero on observed pixels).
     """
-    if isinstance(models, str):
-        models = [models]
-    if not isinstance(models, (list, tuple)) or not models:
-        raise ValueError("Choose at least one model (a list of model names).")
-    names = list(dict.fromkeys(str(m) for m in models))
-    for name in names:
-        if name not in completing_models():
-            raise ValueError(f"Model {shown(name)} does not fill holes. Choose from: {', '.join(completing_models())}.")
+    names = as_models(models, completing_models(), "does not fill holes")
     known, hidden = _inputs(image, mask, drawn, rate, seed)
     n = as_int(n, "Completions per model", 1, MAX_COMPLETIONS)
     seed = as_seed(seed)

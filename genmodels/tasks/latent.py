@@ -25,7 +25,18 @@ from .. import data, hub, latent, registry
 from ..models.base import cpu_generator, one_intra_op_thread
 from ..playground.figures import PALETTE, figure
 from ..recipes.autoencoder import corrupt
-from .common import as_choice, as_float, as_int, as_seed, file_path, image_grid, open_image, shown, write_once
+from .common import (
+    as_choice,
+    as_float,
+    as_int,
+    as_models,
+    as_seed,
+    file_path,
+    image_grid,
+    open_image,
+    shown,
+    write_once,
+)
 from .translate import digit_tensor
 
 SOURCES = ("seed", "your digit", *(f"mean of {c}" for c in range(10)))
@@ -63,9 +74,9 @@ def about(name: object) -> str:
 
 
 def _entry(name: object, names: list[str] | None = None) -> registry.ModelEntry:
-    names = names or latent_models()
-    if name not in names:
-        raise ValueError(f"Model {shown(name)} has no latent space here. Choose from: {', '.join(names)}.")
+    if not isinstance(name, str):
+        raise ValueError(f"Model must be one model's name, got {shown(name)}.")
+    (name,) = as_models(name, names or latent_models(), "has no latent space here")
     return registry.get(name)
 
 
@@ -237,16 +248,7 @@ def encode_stream(models: object, image: object, steps: object = 200, seed: obje
     Yields one dict per model started so far: model, title, method, and when done reconstruction (a picture),
     mse (mean squared error per pixel against your digit), seconds, reading; a GAN's dict has step/steps and mse
     while its optimisation runs. A model whose weights are missing gets an error (a sentence) instead."""
-    if isinstance(models, str):
-        models = [models]
-    if not isinstance(models, (list, tuple)) or not models:
-        raise ValueError("Choose at least one model (a list of model names).")
-    names = list(dict.fromkeys(str(m) for m in models))
-    for name in names:
-        if name not in latent_models():
-            raise ValueError(
-                f"Model {shown(name)} has no latent space here. Choose from: {', '.join(latent_models())}."
-            )
+    names = as_models(models, latent_models(), "has no latent space here")
     x = your_digit(image)
     steps = as_int(steps, "Optimisation steps", 10, MAX_INVERSION_STEPS)
     seed = as_seed(seed)
