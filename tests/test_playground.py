@@ -283,8 +283,18 @@ def test_task_round_trip():
     frames = pg.gan_play(gan_session, 5)
     next(frames)
     pg.gan_pause(gan_session)
-    rest = list(frames)
-    assert len(rest) <= 2 and gan_session.gan.steps >= 5 and not gan_session.gan.running
+    assert list(frames) == [], "no frame may follow a Pause: the page keeps what it showed at the click"
+    assert gan_session.gan.steps >= 5 and not gan_session.gan.running
+
+
+def test_gan_play_out_of_time_shows_a_last_frame_and_stops(monkeypatch):
+    """Play ends by itself after MAX_PLAY_SECONDS with one more frame (estimates brought up to date)."""
+    monkeypatch.setattr(pg, "MAX_PLAY_SECONDS", 0.6)
+    session, *_ = pg.gan_start(pg.make_data()[0], "wgan-gp")
+    frames = list(pg.gan_play(session, 3))
+    assert len(frames) >= 2 and not session.gan.running
+    info = frames[-1][-1]
+    assert info["step"] == session.gan.steps == info["estimates_at_step"]
 
 
 # --- no process-wide random state -----------------------------------------------------------------------------------

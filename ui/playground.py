@@ -270,8 +270,15 @@ def build(demo: gr.Blocks) -> None:
                             concurrency_id="gan",
                             concurrency_limit=SESSIONS_AT_ONCE,
                         )
+                        # The frames are the progress: no overlay and elapsed-time counter redrawn on six outputs
+                        # ten times a second, which on a busy laptop kept the page seconds behind the stream.
                         playing = gan_play_btn.click(
-                            gan_play, [gan, speed], gan_views, api_name="playground_gan_play", preprocess=False
+                            gan_play,
+                            [gan, speed],
+                            gan_views,
+                            api_name="playground_gan_play",
+                            preprocess=False,
+                            show_progress="hidden",
                         )
                         # Pause answers at once (no queue) and cancels the stream: the page stops taking frames on
                         # the click, even when the server or the browser is busy; training stops after its frame.

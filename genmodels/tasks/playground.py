@@ -331,6 +331,9 @@ def gan_views(session: GANSession, frame: int | None = None) -> tuple:
 def gan_play(session: GANSession | None, speed: object = MAX_SPEED) -> Iterator[tuple]:
     """Train until paused (or MAX_PLAY_SECONDS), yielding the views after each FRAME_SECONDS of training.
 
+    Once paused it yields nothing more, so no frame reaches the page after the Pause: the page keeps the last frame
+    it showed (the model may be up to one frame's steps further, which the next Step or Play shows).
+
     `speed`: at most this many training steps per frame (1..MAX_SPEED): 1 shows every step, the most trains as fast
     as the frame rate allows. Training, drawing and sending a frame take turns rather than overlap: on a 2-core laptop
     that also runs the browser, overlapping them starved the browser, which then fell seconds behind the frames.
@@ -351,9 +354,13 @@ def gan_play(session: GANSession | None, speed: object = MAX_SPEED) -> Iterator[
         # A slow speed still waits out the frame, so the browser gets 2 updates a second, never a flood.
         time.sleep(max(0.0, FRAME_SECONDS - (time.perf_counter() - start)))
         frame += 1
-        yield (session, *gan_views(session, frame))
-    gan.running = False
-    yield (session, *gan_views(session))
+        views = gan_views(session, frame) if gan.running else None
+        if not gan.running:  # paused while training or drawing: the page keeps the frame it showed at the click
+            return
+        yield (session, *views)
+    if gan.running:  # out of time, not paused: show everything once more, estimates included
+        gan.running = False
+        yield (session, *gan_views(session))
 
 
 def gan_pause(session: GANSession | None) -> None:
