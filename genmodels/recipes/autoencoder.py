@@ -23,7 +23,7 @@ from torch import nn
 
 from ..models.base import cpu_generator
 from .base import HeldOut, Recipe
-from .common import KeepBest, batches, classify
+from .common import KeepBest, batches, classify, data_parallel
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ def train_autoencoder(
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     best = KeepBest(model)
+    step = data_parallel(model, lambda m, x_in, target: reconstruction_loss(m, x_in, target).mean())
     for epoch in range(epochs):
         model.train()
         for idx in batches(len(x_train), 128, g):
@@ -62,7 +63,7 @@ def train_autoencoder(
             x_in = target
             if noise:
                 x_in = corrupt(target, noise * torch.rand((len(idx), 1, 1, 1), generator=g).to(x.device), g)
-            loss = reconstruction_loss(model, x_in, target).mean()
+            loss = step(x_in, target)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

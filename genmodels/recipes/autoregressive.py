@@ -23,7 +23,7 @@ from .. import data
 from ..models.autoregressive import sample_rows
 from ..models.base import cpu_generator
 from .base import HeldOut, Recipe
-from .common import KeepBest, batches
+from .common import KeepBest, batches, data_parallel
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ def train_autoregressive(
     steps = epochs * (len(x_train) // 32)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
     best = KeepBest(model)
+    step = data_parallel(model, lambda m, xb, label: -m.log_prob(xb, condition=label).mean())
     for epoch in range(epochs):
         model.train()
         total = 0.0
@@ -51,7 +52,7 @@ def train_autoregressive(
             if conditional:
                 drop = torch.rand(len(idx), generator=g).to(x.device) < 0.1
                 label = torch.where(drop, -1, y_train[idx])
-            loss = -model.log_prob(xb, condition=label).mean()
+            loss = step(xb, label)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

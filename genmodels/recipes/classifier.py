@@ -15,7 +15,7 @@ from torch import nn
 
 from ..models.base import cpu_generator
 from .base import HeldOut, Recipe
-from .common import batches, classify
+from .common import batches, classify, data_parallel
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +39,13 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs:
     opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
     steps = epochs * (len(x) // 128)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
+    forward = data_parallel(model, lambda m, xb: m(xb))
     for epoch in range(epochs):
         model.train()
         total, correct = 0.0, 0
         for idx in batches(len(x), 128, g):
             xb, yb = random_affine(x[idx], g), y[idx]
-            logits = model(xb)
+            logits = forward(xb)
             loss = F.cross_entropy(logits, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()

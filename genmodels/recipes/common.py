@@ -1,23 +1,93 @@
-"""Pieces the recipes share, written once: batches, keeping the best weights, learning-rate decay, and the
-classifier-based measures of samples (Fréchet distance, improved precision and recall, class histogram, confident
-share)."""
+"""Pieces the recipes share, written once: batches, data-parallel training steps, keeping the best weights,
+learning-rate decay, and the classifier-based measures of samples (Fréchet distance, improved precision and recall,
+class histogram, confident share).
+
+Under `torchrun` (see `genmodels.train`) every process runs the same recipe loop with the same seed: `batches` gives
+each process its equal share of every global batch, `data_parallel` runs a loss as a DistributedDataParallel forward
+(so the backward averages the gradients of all processes), and `shard` cuts a draw made for the global batch to this
+process's rows. One process is the special case where all three do nothing.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
+import torch.distributed as dist
 from torch import nn
 
 from ..models.base import cpu_generator
 
 
+def processes() -> tuple[int, int]:
+    """(this process's rank, how many processes train together): (0, 1) unless run under torchrun."""
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
 def batches(n: int, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
-    """Shuffled index batches covering range(n) once (the last, smaller batch dropped)."""
+    """Shuffled index batches covering range(n) once (the last, smaller batch dropped).
+
+    `batch_size` is the global batch: with several processes every one draws the same order (same seed) and takes
+    its own equal share of each batch, so together they cover exactly what one process would.
+    """
+    rank, size = processes()
+    if batch_size % size:
+        raise ValueError(f"The batch of {batch_size} does not split evenly over {size} processes.")
+    share = batch_size // size
     order = torch.randperm(n, generator=generator)
     for i in range(0, n - batch_size + 1, batch_size):
-        yield order[i : i + batch_size]
+        yield order[i + rank * share : i + (rank + 1) * share]
+
+
+def shard(t: torch.Tensor) -> torch.Tensor:
+    """This process's rows of `t`, a draw made for the global batch (noise, targets): the processes together use
+    exactly the rows one process would, none twice."""
+    rank, size = processes()
+    share = len(t) // size
+    return t[rank * share : (rank + 1) * share]
+
+
+class _Step(nn.Module):
+    """`loss(model, *inputs)` as a module's forward, so that DistributedDataParallel can run it."""
+
+    def __init__(self, model: nn.Module, loss: Callable[..., object]):
+        super().__init__()
+        self.model, self.loss = model, loss
+
+    def forward(self, *inputs: object) -> object:
+        return self.loss(self.model, *inputs)
+
+
+def data_parallel(model: nn.Module, loss: Callable[..., object], unused: bool = False) -> Callable[..., object]:
+    """`loss(model, *inputs)` as one call; under torchrun a DistributedDataParallel forward, so the next backward
+    through what it returns averages `model`'s gradients over all processes (other modules it uses, say a GAN's
+    critic inside the generator's loss, are not synchronised: their gradients are thrown away before their own step).
+
+    `unused`: some of `model`'s parameters get no gradient from `loss` (say a part trained in a later stage).
+    """
+    step = _Step(model, loss)
+    if processes()[1] == 1:
+        return step
+    device = next(model.parameters()).device
+    ids = [device.index] if device.type == "cuda" else None
+    return nn.parallel.DistributedDataParallel(step, device_ids=ids, find_unused_parameters=unused)
+
+
+def summed_over_processes(t: torch.Tensor) -> torch.Tensor:
+    """`t` summed over all processes, in place (counts each process made on its own share)."""
+    if processes()[1] > 1:
+        dist.all_reduce(t)
+    return t
+
+
+def as_on_first_process(t: torch.Tensor) -> torch.Tensor:
+    """`t` overwritten, in place, with process 0's value (a change made outside the optimiser, e.g. a reset)."""
+    if processes()[1] > 1:
+        dist.broadcast(t, 0)
+    return t
 
 
 class KeepBest:

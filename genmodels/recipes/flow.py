@@ -3,7 +3,8 @@
 Training: every batch gets fresh uniform dequantisation noise; the loss is the bits per dimension of the batch
 (−log_prob / (784 ln 2)). Adam with a linear warm-up over the first 500 steps and a cosine decay to zero, batch 64,
 gradient norm clipped at 50. 2,000 images of the train split are held out (dequantisation seed 0) and the weights
-with the best bits/dim there are kept. Glow's ActNorm layers start from the first batch (data-dependent). Ctrl-C
+with the best bits/dim there are kept. Glow's ActNorm layers start from the first 64 training images (data-dependent,
+the same on every process when training runs on several). Ctrl-C
 (SIGINT) ends training early and the best epoch so far is saved; `--resume` goes on from a saved checkpoint.
 Metrics: bits/dim on the test images with one fixed dequantisation (seed 0), the same draw for every flow; for NICE
 also the log-likelihood in the paper's units (nats on [0, 1]^784); and what the classifier makes of 1,000 samples
@@ -22,7 +23,7 @@ from torch import nn
 
 from ..models.base import cpu_generator
 from .base import HeldOut, LatentSpace, Recipe
-from .common import KeepBest, batches, class_histogram, classify, confident_share
+from .common import KeepBest, batches, class_histogram, classify, confident_share, data_parallel
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,14 @@ def train_flow(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     best = KeepBest(model, lower_is_better=True)
     start, step, curve, stopped = time.perf_counter(), 0, [], False
+    model.train()
+    with torch.no_grad():  # data-dependent starts (ActNorm), before the processes part ways
+        model.bits_per_dim(x_train[:BATCH], cpu_generator(seed))
+    loss = data_parallel(model, lambda m, xb: m.bits_per_dim(xb, g).mean())
     for epoch in range(epochs):
         model.train()
         try:
-            step = train_epoch(model, opt, sched, x_train, g, step, total, start)
+            step = train_epoch(model, loss, opt, sched, x_train, g, step, total, start)
         except KeyboardInterrupt:  # Ctrl-C (SIGINT): stop, keep the best weights so far, and save them
             log.info("stopped by the user in epoch %d; keeping the best epoch so far", epoch + 1)
             stopped = True
@@ -66,10 +71,10 @@ def train_flow(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, 
     }
 
 
-def train_epoch(model, opt, sched, x_train, g, step, total, start) -> int:
+def train_epoch(model, bits_per_dim, opt, sched, x_train, g, step, total, start) -> int:
     """One pass over x_train in shuffled batches of BATCH; returns the step count after it."""
     for idx in batches(len(x_train), BATCH, g):
-        loss = model.bits_per_dim(x_train[idx], g).mean()
+        loss = bits_per_dim(x_train[idx])
         if not torch.isfinite(loss):
             raise FloatingPointError(f"non-finite loss at step {step}")
         opt.zero_grad(set_to_none=True)

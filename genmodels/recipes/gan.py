@@ -26,7 +26,7 @@ from ..models.base import cpu_generator, init_parameters
 from ..models.bigan import JointDiscriminator
 from ..models.gan import GANDiscriminator
 from .base import HeldOut, LatentSpace, Recipe
-from .common import batches, class_histogram, classify, frechet_distance, sample_batched
+from .common import batches, class_histogram, classify, data_parallel, frechet_distance, sample_batched, shard
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +56,21 @@ def train_gan(
     opt_d = torch.optim.Adam(critic.parameters(), lr=lr, betas=betas)
     batch, step = 64, 0
     g_loss = torch.tensor(float("nan"))  # until the first generator step
+    d_step = data_parallel(critic, lambda d, real, fake: critic_loss(d, real, fake, g))
+    g_step = data_parallel(model, lambda gen, z: generator_loss(critic(gen(z))))
     for epoch in range(epochs):
         model.train()
         critic.train()
         for idx in batches(len(x), batch, g):
-            z = model.prior_sample(batch, g)
-            d_loss = critic_loss(critic, x[idx], model(z).detach(), g)
+            z = shard(model.prior_sample(batch, g))
+            d_loss = d_step(x[idx], model(z).detach())
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
             step += 1
             if step % critic_steps:
                 continue
-            g_loss = generator_loss(critic(model(model.prior_sample(batch, g))))
+            g_loss = g_step(shard(model.prior_sample(batch, g)))
             opt_g.zero_grad(set_to_none=True)
             g_loss.backward()
             opt_g.step()
@@ -102,13 +104,15 @@ def train_bigan(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int,
     opt_ge = torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(critic.parameters(), lr=2e-4, betas=(0.5, 0.999))
     batch, steps = 64, 0
+    both_ways = data_parallel(model, lambda m, real, z: (m.encoder(real), m(z)))  # E(x) and G(z), one forward
+    d_loss_of = data_parallel(critic, lambda d, x, z_x, fake, z: losses.discriminator_loss(d(x, z_x), d(fake, z)))
     for epoch in range(epochs):
         model.train()
         critic.train()
         for idx in batches(len(x), batch, g):
-            real, z = x[idx] * 2 - 1, model.prior_sample(batch, g)
-            z_real, fake = model.encoder(real), model(z)
-            d_loss = losses.discriminator_loss(critic(real, z_real.detach()), critic(fake.detach(), z))
+            real, z = x[idx] * 2 - 1, shard(model.prior_sample(batch, g))
+            z_real, fake = both_ways(real, z)
+            d_loss = d_loss_of(real, z_real.detach(), fake.detach(), z)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()

@@ -25,7 +25,7 @@ from ..models.base import cpu_generator, init_parameters
 from ..models.cyclegan import PatchDiscriminator
 from ..models.stargan import StarDiscriminator
 from .base import HeldOut, Recipe
-from .common import batches, classify, decay_over_second_half
+from .common import batches, classify, data_parallel, decay_over_second_half, shard
 
 log = logging.getLogger(__name__)
 
@@ -42,27 +42,38 @@ def train_cyclegan(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: i
     opt_d = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], lr=2e-4, betas=(0.5, 0.999))
     per_epoch = min(len(a), len(b)) // 32
     scheds = decay_over_second_half([opt_g, opt_d], epochs * per_epoch)
+
+    def generator_losses(m: nn.Module, real_a: torch.Tensor, real_b: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        fake_b, fake_a = m.g_ab(real_a), m.g_ba(real_b)
+        adv = least_squares(d_b(fake_b), True) + least_squares(d_a(fake_a), True)
+        cyc = (m.g_ba(fake_b) - real_a).abs().mean() + (m.g_ab(fake_a) - real_b).abs().mean()
+        idt = (m.g_ab(real_b) - real_b).abs().mean() + (m.g_ba(real_a) - real_a).abs().mean()
+        return adv, cyc, idt, fake_a, fake_b
+
+    def critic_loss(ds: nn.ModuleList, real_a, real_b, fake_a, fake_b) -> torch.Tensor:
+        d_a, d_b = ds
+        return 0.5 * (
+            least_squares(d_b(real_b), True)
+            + least_squares(d_b(fake_b), False)
+            + least_squares(d_a(real_a), True)
+            + least_squares(d_a(fake_a), False)
+        )
+
+    g_step = data_parallel(model, generator_losses)
+    d_step = data_parallel(nn.ModuleList([d_a, d_b]), critic_loss)
     for epoch in range(epochs):
         sums = torch.zeros(4)
         for ia, ib in zip(batches(len(a), 32, g), batches(len(b), 32, g), strict=False):
             real_a, real_b = a[ia], b[ib]
-            fake_b, fake_a = model.g_ab(real_a), model.g_ba(real_b)
             d_a.requires_grad_(False)
             d_b.requires_grad_(False)
-            adv = least_squares(d_b(fake_b), True) + least_squares(d_a(fake_a), True)
-            cyc = (model.g_ba(fake_b) - real_a).abs().mean() + (model.g_ab(fake_a) - real_b).abs().mean()
-            idt = (model.g_ab(real_b) - real_b).abs().mean() + (model.g_ba(real_a) - real_a).abs().mean()
+            adv, cyc, idt, fake_a, fake_b = g_step(real_a, real_b)
             opt_g.zero_grad(set_to_none=True)
             (adv + 10 * cyc + 5 * idt).backward()
             opt_g.step()
             d_a.requires_grad_(True)
             d_b.requires_grad_(True)
-            d_loss = 0.5 * (
-                least_squares(d_b(real_b), True)
-                + least_squares(d_b(fake_b.detach()), False)
-                + least_squares(d_a(real_a), True)
-                + least_squares(d_a(fake_a.detach()), False)
-            )
+            d_loss = d_step(real_a, real_b, fake_a.detach(), fake_b.detach())
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
@@ -88,16 +99,21 @@ def train_stargan(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: in
     opt_d = torch.optim.Adam(disc.parameters(), lr=1e-4, betas=(0.5, 0.999))
     per_epoch = len(x) // 32
     scheds = decay_over_second_half([opt_g, opt_d], epochs * per_epoch)
+
+    def critic_loss(d: nn.Module, real: torch.Tensor, fake: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+        """Real vs fake patches, and the real pictures' domains."""
+        (src_real, cls_real), (src_fake, _) = d(real), d(fake)
+        return least_squares(src_real, True) + least_squares(src_fake, False) + F.cross_entropy(cls_real, source)
+
+    generate = data_parallel(model, lambda m, real, target: m.generate(real, target))
+    d_step = data_parallel(disc, critic_loss)
     for epoch in range(epochs):
         sums = torch.zeros(4)
         for idx in batches(len(x), 32, g):
             real, source = x[idx] * 2 - 1, domain[idx]
-            target = torch.randint(0, k, (len(idx),), generator=g).to(x.device)
-            fake = model.generate(real, target)
-            # discriminator: real vs fake patches, and the real pictures' domains
-            src_real, cls_real = disc(real)
-            src_fake, _ = disc(fake.detach())
-            d_loss = least_squares(src_real, True) + least_squares(src_fake, False) + F.cross_entropy(cls_real, source)
+            target = shard(torch.randint(0, k, (32,), generator=g)).to(x.device)
+            fake = generate(real, target)
+            d_loss = d_step(real, fake.detach(), source)
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()

@@ -18,7 +18,7 @@ from torch import nn
 from .. import data
 from ..models.base import cpu_generator, standard_normal
 from .base import HeldOut, LatentSpace, Recipe
-from .common import KeepBest, batches
+from .common import KeepBest, batches, data_parallel
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +32,12 @@ def train_vae(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, s
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     best = KeepBest(model, lower_is_better=False)
+    step = data_parallel(model, lambda m, xb: m.elbo_terms(xb, g))
     for epoch in range(epochs):
         model.train()
         for idx in batches(len(x_train), 64, g):
             xb = data.binarize(x_train[idx], g)
-            recon, kl = model.elbo_terms(xb, g)
+            recon, kl = step(xb)
             loss = (kl - recon).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -23,7 +23,16 @@ from ..models.autoregressive import sample_rows
 from ..models.base import cpu_generator
 from .autoregressive import train_autoregressive
 from .base import HeldOut, LatentSpace, Recipe
-from .common import batches, class_histogram, classify, confident_share, sample_batched
+from .common import (
+    as_on_first_process,
+    batches,
+    class_histogram,
+    classify,
+    confident_share,
+    data_parallel,
+    sample_batched,
+    summed_over_processes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +42,14 @@ def train_vqvae(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int,
     opt = torch.optim.Adam([p for n, p in model.named_parameters() if not n.startswith("prior.")], lr=1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     codes = model.quantizer.codebook.num_embeddings
+    forward = data_parallel(model, lambda m, xb: m(xb), unused=True)  # the prior waits for the second stage
     for epoch in range(epochs):
         model.train()
         used = torch.zeros(codes, dtype=torch.long, device=x.device)
         total = 0.0
         for idx in batches(len(x), 64, g):
             xb = data.binarize(x[idx], g)
-            logits, code_idx, codebook_loss, commitment_loss = model(xb)
+            logits, code_idx, codebook_loss, commitment_loss = forward(xb)
             bce = F.binary_cross_entropy_with_logits(logits, xb, reduction="none").flatten(1).sum(1).mean()
             loss = bce + (codebook_loss + commitment_loss) * xb[0].numel()  # per-pixel means, scaled like the BCE
             opt.zero_grad(set_to_none=True)
@@ -48,12 +58,13 @@ def train_vqvae(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int,
             used += torch.bincount(code_idx.flatten(), minlength=codes)
             total += bce.item() * len(idx)
         sched.step()
-        dead = (used == 0).nonzero().squeeze(1)
+        dead = (summed_over_processes(used) == 0).nonzero().squeeze(1)
         if len(dead):
             with torch.no_grad():
                 z_e = model.encoder(xb).permute(0, 2, 3, 1).reshape(-1, model.quantizer.codebook.embedding_dim)
                 pick = torch.randint(0, len(z_e), (len(dead),), generator=g).to(x.device)
                 model.quantizer.codebook.weight[dead] = z_e[pick]
+                as_on_first_process(model.quantizer.codebook.weight)
         log.info("vq epoch %d recon-bce %.2f codes used %d/%d", epoch + 1, total / len(x), (used > 0).sum(), codes)
     model.eval()
     stats = train_autoregressive(CodePrior(model), x, y, epochs, seed)
