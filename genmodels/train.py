@@ -19,6 +19,7 @@ import argparse
 import json
 import logging
 import os
+import platform
 import time
 from pathlib import Path
 
@@ -87,6 +88,7 @@ def train(
         "epochs": epochs,
         "seed": seed,
         "device": str(device),
+        "hardware": hardware(device),
         "processes": world,
         "torch_threads": torch.get_num_threads(),
         "wall_time_s": round(wall, 1),
@@ -96,6 +98,16 @@ def train(
         info["resumed_from"] = previous  # the earlier run's record; epochs and wall time above are totals
     (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
     return model
+
+
+def hardware(device: torch.device) -> str:
+    """What trained it, for the model card: the GPU's name, or the CPU's and its core count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpuinfo = Path("/proc/cpuinfo")  # Linux; elsewhere what platform knows
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return f"{names[0] if names else platform.processor() or 'CPU'}, {os.cpu_count()} cores"
 
 
 def check_in_step(model: nn.Module) -> None:
