@@ -4,8 +4,8 @@ Training: every batch gets fresh uniform dequantisation noise; the loss is the b
 (−log_prob / (784 ln 2)). Adam with a linear warm-up over the first 500 steps and a cosine decay to zero, batch 64,
 gradient norm clipped at 50. 2,000 images of the train split are held out (dequantisation seed 0) and the weights
 with the best bits/dim there are kept. Glow's ActNorm layers start from the first 64 training images (data-dependent,
-the same on every process when training runs on several). Ctrl-C
-(SIGINT) ends training early and the best epoch so far is saved; `--resume` goes on from a saved checkpoint.
+the same on every process when training runs on several). Ctrl-C (SIGINT) ends training early and the best epoch so
+far is saved; `--resume` goes on from a saved checkpoint.
 Metrics: bits/dim on the test images with one fixed dequantisation (seed 0), the same draw for every flow; for NICE
 also the log-likelihood in the paper's units (nats on [0, 1]^784); and what the classifier makes of 1,000 samples
 (seed 0) at the family's default temperature.
