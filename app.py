@@ -13,6 +13,7 @@ import threading
 
 import gradio as gr
 
+from genmodels.tasks import common as common_tasks
 from genmodels.tasks import playground as playground_tasks
 from genmodels.tasks import status as self_check
 from ui import complete, latent, playground, sample, share, status, translate
@@ -33,8 +34,10 @@ with gr.Blocks(title="genmodels") as demo:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    # In the background: the divergence lab's fits computed (0.3 s), then every bundled model loaded once.
-    threading.Thread(target=lambda: [playground_tasks.warm_kl_fits(), self_check.check_models()], daemon=True).start()
+    # In the background: the divergence lab's fits computed (0.3 s), every bundled model loaded once, then torchvision
+    # imported (~3 s, for the image grids), so that the first sample does not wait for it.
+    warm = (playground_tasks.warm_kl_fits, self_check.check_models, common_tasks.warm_torchvision)
+    threading.Thread(target=lambda: [step() for step in warm], daemon=True).start()
     # Handlers share one interpreter: a thread waiting for the GIL (the event loop, a 2D click's many tiny torch ops)
     # waits up to this long per hand-over behind a sampler's Python loop (Python's default is 5 ms).
     sys.setswitchinterval(0.001)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import os
 import shutil
@@ -47,7 +46,7 @@ def idx_bytes(array: np.ndarray) -> bytes:
     )
 
 
-def write_mnist(root: Path, n_train: int = 40, n_test: int = 20, gz: bool = False, seed: int = 0) -> dict:
+def write_mnist(root: Path, n_train: int = 40, n_test: int = 20, seed: int = 0) -> dict:
     """Random MNIST-shaped idx files under <root>/MNIST/raw; returns the arrays written."""
     rng = np.random.default_rng(seed)
     raw = root / "MNIST" / "raw"
@@ -57,11 +56,7 @@ def write_mnist(root: Path, n_train: int = 40, n_test: int = 20, gz: bool = Fals
         arrays[f"{prefix}-images-idx3-ubyte"] = rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
         arrays[f"{prefix}-labels-idx1-ubyte"] = rng.integers(0, 10, (n,), dtype=np.uint8)
     for stem, array in arrays.items():
-        body = idx_bytes(array)
-        if gz:
-            (raw / (stem + ".gz")).write_bytes(gzip.compress(body))
-        else:
-            (raw / stem).write_bytes(body)
+        (raw / stem).write_bytes(idx_bytes(array))
     return arrays
 
 

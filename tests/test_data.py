@@ -14,9 +14,8 @@ from genmodels import data
 from .conftest import DATA_ROOT, idx_bytes, write_mnist
 
 
-@pytest.mark.parametrize("gz", [False, True])
-def test_reads_torchvision_layout(tmp_path, gz):
-    arrays = write_mnist(tmp_path, gz=gz)
+def test_reads_torchvision_layout(tmp_path):
+    arrays = write_mnist(tmp_path)
     for split, prefix in (("train", "train"), ("test", "t10k")):
         images, labels = data.load_mnist(tmp_path, split, download=False)
         assert images.dtype == torch.uint8 and labels.dtype == torch.int64
@@ -25,22 +24,39 @@ def test_reads_torchvision_layout(tmp_path, gz):
 
 
 def test_missing_files_say_where_to_put_them(tmp_path):
-    with pytest.raises(ValueError, match=str(tmp_path / "MNIST" / "raw")):
+    with pytest.raises(ValueError, match=f"{tmp_path / 'MNIST' / 'raw'}/ are missing and downloading was off"):
         data.load_mnist(tmp_path, "train", download=False)
 
 
-def test_offline_download_fails_with_instructions(tmp_path):
+def _mirrors(monkeypatch, *urls: str, checksums: dict[str, str] | None = None) -> None:
+    """Point torchvision's MNIST download at `urls` (and at the files' own md5 sums)."""
+    from torchvision.datasets import MNIST
+
+    monkeypatch.setattr(MNIST, "mirrors", list(urls))
+    if checksums:
+        monkeypatch.setattr(MNIST, "resources", [(stem + ".gz", md5) for stem, md5 in checksums.items()])
+
+
+def test_offline_download_fails_with_instructions(tmp_path, monkeypatch):
     # Port 9 on 127.0.0.1 refuses connections: what a machine without internet sees, but immediate.
-    with pytest.raises(ValueError, match="copy the MNIST idx files"):
-        data.download_mnist(tmp_path, mirrors=("http://127.0.0.1:9/",), timeout=2)
+    _mirrors(monkeypatch, "http://127.0.0.1:9/")
+    with pytest.raises(ValueError, match="are missing and could not be downloaded: put train-images-idx3-ubyte"):
+        data.load_mnist(tmp_path, "train")
 
 
 def test_truncated_file_is_rejected(tmp_path):
     write_mnist(tmp_path)
     path = tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:-5])
-    with pytest.raises(ValueError, match="header says"):
+    with pytest.raises(ValueError, match="are damaged"):
         data.load_mnist(tmp_path, "train", download=False)
+
+
+def test_not_an_idx_file_is_rejected(tmp_path):
+    write_mnist(tmp_path)
+    (tmp_path / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").write_bytes(b"<html>not found</html>")
+    with pytest.raises(ValueError, match="are damaged"):
+        data.load_mnist(tmp_path, "test", download=False)
 
 
 def test_bad_split():
@@ -48,7 +64,7 @@ def test_bad_split():
         data.load_mnist(DATA_ROOT, "validation")
 
 
-def test_download_from_server_checks_md5(tmp_path, file_server):
+def test_download_from_server_checks_md5(tmp_path, file_server, monkeypatch):
     served, url = file_server
     source = write_mnist(tmp_path / "source")
     checksums = {}
@@ -57,21 +73,27 @@ def test_download_from_server_checks_md5(tmp_path, file_server):
         (served / (stem + ".gz")).write_bytes(blob)
         checksums[stem] = hashlib.md5(blob).hexdigest()
     # The first mirror is down; the second serves the files.
-    data.download_mnist(tmp_path / "root", mirrors=("http://127.0.0.1:9/", url + "/"), checksums=checksums)
-    images, labels = data.load_mnist(tmp_path / "root", "test", download=False)
+    _mirrors(monkeypatch, "http://127.0.0.1:9/", url + "/", checksums=checksums)
+    images, labels = data.load_mnist(tmp_path / "root", "test")
     assert np.array_equal(images.numpy(), source["t10k-images-idx3-ubyte"])
+    assert np.array_equal(labels.numpy(), source["t10k-labels-idx1-ubyte"])
 
-    bad = dict(checksums, **{"train-images-idx3-ubyte": "0" * 32})
-    with pytest.raises(ValueError, match="checksum mismatch"):
-        data.download_mnist(tmp_path / "other", mirrors=(url + "/",), checksums=bad)
-    assert not list((tmp_path / "other" / "MNIST" / "raw").glob("train-images*")), "a bad download must not stay"
+    _mirrors(monkeypatch, url + "/", checksums=dict(checksums, **{"train-images-idx3-ubyte": "0" * 32}))
+    with pytest.raises(ValueError, match="could not be downloaded"):
+        data.load_mnist(tmp_path / "other", "test")
+    assert not (tmp_path / "other" / "MNIST" / "raw" / "train-images-idx3-ubyte").exists(), "never unpacked"
 
 
-def test_official_checksums_are_the_published_ones():
-    assert set(data.MNIST_FILES) == {
-        f"{p}-{k}" for p in ("train", "t10k") for k in ("images-idx3-ubyte", "labels-idx1-ubyte")
+def test_downloads_the_official_files():
+    """torchvision's list is the official one: the four files and their published md5 sums."""
+    from torchvision.datasets import MNIST
+
+    assert dict(MNIST.resources) == {
+        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
     }
-    assert all(len(v) == 32 for v in data.MNIST_FILES.values())
 
 
 def test_binarize_is_bernoulli_and_seeded():

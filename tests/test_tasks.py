@@ -151,7 +151,7 @@ def test_nearest_training_image_finds_an_exact_copy(tiny_checkpoints, monkeypatc
 def test_nearest_without_data_is_reported_in_the_slot(tiny_checkpoints, monkeypatch, tmp_path):
     monkeypatch.setenv("GENMODELS_DATA", str(tmp_path / "nothing"))
     monkeypatch.setattr(sample_task, "_train_images", None)
-    monkeypatch.setattr("genmodels.data.MIRRORS", ("http://127.0.0.1:9/",))
+    monkeypatch.setattr("torchvision.datasets.MNIST.mirrors", ["http://127.0.0.1:9/"])
     (result,) = tasks.sample_models(["vae-mnist"], 2, 0, nearest=True)
     assert "grid" in result and "MNIST" in result["nearest_error"]
 

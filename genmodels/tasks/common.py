@@ -222,17 +222,19 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return x.permute(0, 2, 3, 1).numpy()
 
 
-def image_grid(images: torch.Tensor, ncol: int | None = None, pad: int = 2, scale: int = 2) -> np.ndarray:
-    """Tile (n, C, H, W) images in [0, 1] into one uint8 (rows, cols, 3) picture, upscaled by `scale` (nearest).
+def warm_torchvision() -> None:
+    """Import torchvision now (~3 s): the app does it in the background once its models are loaded."""
+    import torchvision.utils  # noqa: F401
 
-    Tiles sit on a mid-grey background so white-on-black digits keep their edges.
+
+def image_grid(images: torch.Tensor, ncol: int | None = None, pad: int = 2, scale: int = 2) -> np.ndarray:
+    """Tile (n, C, H, W) images in [0, 1] into one uint8 (rows, cols, 3) picture (torchvision's `make_grid`),
+    upscaled by `scale` (nearest). Tiles sit on a mid-grey background so white-on-black digits keep their edges.
+
+    torchvision is imported on the first call (~3 s once); the app does that in the background after start-up.
     """
-    tiles = to_uint8(images)
-    n, h, w, _ = tiles.shape
-    ncol = ncol or math.ceil(math.sqrt(n))
-    nrow = math.ceil(n / ncol)
-    grid = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad, 3), 128, dtype=np.uint8)
-    for i, tile in enumerate(tiles):
-        r, c = divmod(i, ncol)
-        grid[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = tile
-    return grid.repeat(scale, axis=0).repeat(scale, axis=1)
+    from torchvision.utils import make_grid
+
+    x = images.detach().float().clamp(0, 1).cpu()
+    grid = make_grid(x, nrow=ncol or math.ceil(math.sqrt(len(x))), padding=pad, pad_value=128 / 255)
+    return to_uint8(grid[None])[0].repeat(scale, axis=0).repeat(scale, axis=1)
