@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import math
 import threading
@@ -148,8 +149,13 @@ def test_default_flow_fits_the_ring_of_gaussians():
         fitted = trainer.flow.log_prob(held_out).mean()
         samples = trainer.flow.sample(1000, torch.Generator().manual_seed(5))
         round_trip = (trainer.flow.inverse(trainer.flow(held_out)[0]) - held_out).abs().max()
+        exact = copy.deepcopy(trainer.flow).double()
+        round_trip_64 = (exact.inverse(exact(held_out.double())[0]) - held_out.double()).abs().max()
     assert fitted > true - 0.3, (fitted.item(), true.item())
-    assert round_trip <= 1e-4  # the trained flow inverts exactly in float32
+    assert round_trip_64 <= 1e-9, "the inverse is exact: only rounding is left"
+    # In float32 the forward's rounding (~1e-7) grows by the inverse's slope where the trained spline is steep (a
+    # minimum slope of 1e-3 allows up to 1000×): 3e-4 was seen on torch 2.14.1.
+    assert round_trip <= 1e-3
     assert gan2d.modes_reached(samples, centres, radius).sum() == 8
 
 
