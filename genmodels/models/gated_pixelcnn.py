@@ -95,7 +95,7 @@ class GatedPixelCNN(AutoregressiveModel, PyTorchModelHubMixin, **HUB_KWARGS):
                └─ h ─ GatedLayer × layers ─ h ─ ReLU ─ 1×1 ─ ReLU ─ 1×1 ─ logits
     `categories` = 1: binary pixels, x itself is the input plane; K > 1: codes 0..K−1, embedded in `channels`.
     The first layer's kernel is `first_kernel` wide (7, like the paper's first layer), the others `kernel`.
-    `vertical_residual`: the vertical stack adds each layer's input too (see the NOTE above; the VQ-VAE prior has none).
+    `vertical_residual`: the vertical stack adds each layer's input too (see the NOTE above).
     """
 
     def __init__(

@@ -65,6 +65,7 @@ class VQVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
 
     encoder: x ─ Conv s2 ─ (w, 14, 14) ─ Conv s2 ─ (2w, 7, 7) ─ ResBlock ─ 1×1 ─ z_e (D, 7, 7)
     decoder: z_q ─ 3×3 ─ (2w, 7, 7) ─ ResBlock ─ ConvT ─ (w, 14, 14) ─ ConvT ─ logits (1, 28, 28)
+    `prior_vertical_residual`: the prior's vertical stack adds each layer's input too (see `GatedPixelCNN`).
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class VQVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
         prior_channels: int = 64,
         prior_layers: int = 8,
         prior_kernel: int = 3,
+        prior_vertical_residual: bool = False,
     ):
         super().__init__()
         self.latent_shape = (1, 7, 7)
@@ -96,7 +98,9 @@ class VQVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
             nn.ReLU(),
             nn.ConvTranspose2d(w, 1, 4, 2, 1),
         )
-        self.prior = GatedPixelCNN(prior_channels, prior_layers, prior_kernel, 0, codes, 7, 7)
+        self.prior = GatedPixelCNN(
+            prior_channels, prior_layers, prior_kernel, 0, codes, 7, 7, vertical_residual=prior_vertical_residual
+        )
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Code indices (n, 1, 7, 7)."""
