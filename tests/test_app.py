@@ -760,5 +760,8 @@ def test_browser_comparison_table(browser_page, app_url, width):
     for name in sampleable_models():
         expect(table).to_contain_text(registry.get(name).title)
     expect(table).to_contain_text("bits/dim (exact)")
+    # readable on a phone too: a column keeps its width (the table scrolls sideways), not a letter a line
+    first = table.locator(".body-cell.first-column").first
+    assert first.bounding_box()["width"] >= 150, first.bounding_box()
     table.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / f"comparison-{width}.png"), full_page=True)

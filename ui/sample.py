@@ -183,7 +183,8 @@ def comparison_view() -> None:
             interactive=False,
             wrap=True,
             max_height=720,
-            column_widths=["17%", "10%", "18%", "7%", "8%", "7%", "9%", "8%", "8%", "8%"],
+            # in pixels, so a phone scrolls the table sideways instead of folding each column to a letter a line
+            column_widths=["196px", "108px", "212px", "76px", "96px", "84px", "104px", "96px", "104px", "104px"],
             elem_id="compare-table",
         )
         gr.Markdown(COMPARISON_HELP, elem_classes="glossary")
