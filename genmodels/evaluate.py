@@ -83,7 +83,13 @@ def sampling(model, recipe, test: HeldOut, data_root: str | Path | None) -> dict
 
 
 def data_text(training: dict) -> str:
-    """What the checkpoint was trained on, in words, from its training.json."""
+    """What the checkpoint was trained on, in words, from its training.json (and the run it resumed, if any)."""
+    earlier = training.get("resumed_from")
+    if earlier and earlier.get("train_images") != training.get("train_images"):
+        first = data_text(earlier).removesuffix(".")
+        then = training["epochs"] - earlier.get("epochs", 0)
+        images = training.get("train_images", 0)
+        return f"{first}, for {earlier.get('epochs')} epochs; then {then} more on {images:,} images of the official training set."
     if training.get("train_images") == 60000:
         return (
             'Trained on the official 60,000-image MNIST training set; the "test" split here is 1,000 images of the '

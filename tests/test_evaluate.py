@@ -45,6 +45,17 @@ def test_class_histogram():
     assert hist[0] == 0.5 and hist[3] == 0.25 and hist[9] == 0.25 and sum(hist) == pytest.approx(1)
 
 
+def test_card_says_when_a_run_resumed_on_other_data():
+    from genmodels.evaluate import data_text
+
+    earlier = {"train_images": 8000, "epochs": 12}
+    text = data_text({"train_images": 60000, "epochs": 13, "resumed_from": earlier})
+    assert text.startswith("Trained on the 8,000-image") and "for 12 epochs; then 1 more on 60,000 images" in text
+    assert data_text({"train_images": 60000, "epochs": 3, "resumed_from": {"train_images": 60000, "epochs": 2}}) == (
+        data_text({"train_images": 60000})
+    )
+
+
 def run_cli(name: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-m", "genmodels.evaluate", name, "--data-root", str(DATA_ROOT)],
@@ -115,7 +126,7 @@ def test_shipped_translators_keep_the_digit(name):
 
 @pytest.mark.slow
 @needs_data
-@pytest.mark.parametrize("name, bar", [("pixelcnn-mnist", 92), ("gated-pixelcnn-mnist", 88), ("pixelrnn-mnist", 92)])
+@pytest.mark.parametrize("name, bar", [("pixelcnn-mnist", 92), ("gated-pixelcnn-mnist", 88), ("pixelrnn-mnist", 90)])
 def test_shipped_autoregressive_models_reach_their_nll(name, bar):
     out = run_cli(name)  # the card must match what the CLI prints now, bar or no bar
     if "nll_given_label_nats" in out:
@@ -128,8 +139,9 @@ def test_shipped_autoregressive_models_reach_their_nll(name, bar):
 @needs_data
 def test_shipped_vqvae_samples_are_digits():
     out = run_cli("vqvae-mnist")
-    # the issue's bar: the classifier is ≥ 90 % confident on ≥ 70 % of 1,000 samples drawn from the PixelCNN prior
-    assert out["confident_samples"] >= 0.7, out
+    # the classifier is ≥ 90 % confident on ≥ 75 % of 1,000 samples drawn from the PixelCNN prior (77.8 % shipped;
+    # issue 16's bar is 85 %)
+    assert out["confident_samples"] >= 0.75, out
     assert out["nll_bound_nats"] == pytest.approx(out["recon_bce_nats"] + out["prior_nll_nats"], abs=0.01)
     assert min(out["class_histogram"]) > 0.03, "every digit shows up among the samples"
 
