@@ -89,7 +89,8 @@ def data_text(training: dict) -> str:
         first = data_text(earlier).removesuffix(".")
         then = training["epochs"] - earlier.get("epochs", 0)
         images = training.get("train_images", 0)
-        return f"{first}, for {earlier.get('epochs')} epochs; then {then} more on {images:,} images of the official training set."
+        then_text = f"then {then} more on {images:,} images of the official training set."
+        return f"{first}, for {earlier.get('epochs')} epochs; {then_text}"
     if training.get("train_images") == 60000:
         return (
             'Trained on the official 60,000-image MNIST training set; the "test" split here is 1,000 images of the '
