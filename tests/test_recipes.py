@@ -9,6 +9,7 @@ import torch
 from genmodels import registry
 from genmodels.models.base import cpu_generator, init_parameters
 from genmodels.recipes import HeldOut, Recipe
+from genmodels.recipes.gan import ema
 
 ENTRIES = list(registry.REGISTRY.values())
 TRAINABLE = [e for e in ENTRIES if e.trainable]
@@ -94,3 +95,18 @@ def test_capability_queries_follow_the_recipes():
     assert registry.names(conditional=True) == ["gated-pixelcnn-mnist"]
     assert set(registry.names(translates=True)) == {"cyclegan-mnist", "stargan-mnist", "cyclegan-horse2zebra"}
     assert registry.CLASSIFIER not in registry.names(samples=True)
+
+
+def test_gan_generator_ends_as_the_moving_average_of_its_weights():
+    average = ema(0.999)
+    old, new = torch.zeros(3), torch.ones(3)
+    assert torch.allclose(average(old, new, torch.tensor(0)), torch.full((3,), 0.9))  # at first 1/10 of the old kept
+    assert torch.allclose(average(old, new, torch.tensor(10**6)), torch.full((3,), 0.001))  # the decay, once warm
+    entry = registry.get("dcgan-mnist")
+    model = tiny(entry)
+    x, y = few_digits(160)
+    stats = entry.recipe.train(model, x, y, 1, 0)
+    assert stats["generator_weights"] == "moving average, decay 0.999"
+    norm = model.project[2]  # batch-norm statistics measured afresh for the averaged weights, not left at 0 and 1
+    assert not torch.equal(norm.running_mean, torch.zeros_like(norm.running_mean))
+    assert not torch.equal(norm.running_var, torch.ones_like(norm.running_var))
