@@ -20,14 +20,31 @@ from torch import nn
 from .base import HUB_KWARGS, LatentModel, LikelihoodModel, standard_normal
 
 
+class ResidualBlock(nn.Module):
+    """x + Conv3×3(ReLU(Conv3×3(x))), then ReLU: same shape in and out."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels, channels, 3, padding=1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x + self.body(x))
+
+
 class ConvVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
     """x (n, 1, 28, 28) ⇄ z (n, latent_dim).
 
     encoder: x ─ Conv ─ (w, 14, 14) ─ Conv ─ (2w, 7, 7) ─ MLP ─ (μ, log σ²)
-    decoder: z ─ MLP ─ (2w, 7, 7) ─ ConvT ─ (w, 14, 14) ─ ConvT ─ logits (1, 28, 28)
+    decoder: z ─ MLP ─ (2w, 7, 7) ─ [Res] ─ ConvT ─ (w, 14, 14) ─ [Res] ─ ConvT ─ logits (1, 28, 28)
+
+    `blocks` residual 3×3 blocks at each of the decoder's two scales give p(x|z) more depth for few weights.
     """
 
-    def __init__(self, latent_dim: int = 16, width: int = 32, hidden: int = 256):
+    def __init__(self, latent_dim: int = 16, width: int = 32, hidden: int = 256, blocks: int = 0):
         super().__init__()
         self.latent_shape = (latent_dim,)
         self.encoder = nn.Sequential(
@@ -46,8 +63,10 @@ class ConvVAE(LatentModel, LikelihoodModel, PyTorchModelHubMixin, **HUB_KWARGS):
             nn.Linear(hidden, 2 * width * 7 * 7),
             nn.ReLU(inplace=True),
             nn.Unflatten(1, (2 * width, 7, 7)),
+            *[ResidualBlock(2 * width) for _ in range(blocks)],
             nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1),
             nn.ReLU(inplace=True),
+            *[ResidualBlock(width) for _ in range(blocks)],
             nn.ConvTranspose2d(width, 1, 4, stride=2, padding=1),
         )
 

@@ -39,10 +39,11 @@ TINY = dict(latent_dim=8, width=4)
 
 
 def ema(decay: float) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
-    """An exponential moving average whose decay grows to `decay` as (1 + n) / (10 + n): early weights fade fast."""
+    """An exponential moving average whose decay grows to `decay` as (1 + n) / (10 + n): early weights fade fast.
+    The decay stays a tensor on the weights' device, so averaging never waits for the GPU."""
 
     def average(averaged: torch.Tensor, current: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
-        d = min(decay, (1 + n.item()) / (10 + n.item()))
+        d = ((1 + n) / (10 + n)).clamp(max=decay).to(averaged.dtype)
         return d * averaged + (1 - d) * current
 
     return average
