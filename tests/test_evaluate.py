@@ -118,8 +118,8 @@ def test_shipped_gans_cover_every_class(name):
 @pytest.mark.parametrize("name", ["cyclegan-mnist", "stargan-mnist"])
 def test_shipped_translators_keep_the_digit(name):
     out = run_cli(name)
-    # the issue's bar: the classifier reads the same digit after thin → thick in at least 90 % of test images
-    assert out["class_kept_thin_to_thick"] >= 0.9 and out["class_kept_thick_to_thin"] >= 0.9, out
+    # issue 16's bar: the classifier reads the same digit after translation in at least 98 % of test images, both ways
+    assert out["class_kept_thin_to_thick"] >= 0.98 and out["class_kept_thick_to_thin"] >= 0.98, out
     assert out["ink_thin_to_thick"] > out["ink_thin"] and out["ink_thick_to_thin"] < out["ink_thick"], out
     assert 0 < out["cycle_l1_thin_thick_thin"] < 0.1 and 0 < out["cycle_l1_thick_thin_thick"] < 0.1
 
