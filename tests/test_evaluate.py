@@ -93,14 +93,14 @@ needs_data = pytest.mark.skipif(
 @pytest.mark.slow
 @needs_data
 def test_shipped_classifier_accuracy():
-    assert run_cli("mnist-classifier")["accuracy"] >= 0.97
+    assert run_cli("mnist-classifier")["accuracy"] >= 0.993
 
 
 @pytest.mark.slow
 @needs_data
 def test_shipped_vae_elbo():
     out = run_cli("vae-mnist")
-    assert out["elbo_nats"] <= 89.1 and out["iwae_nats"] <= 85 and out["iwae_k"] >= 100
+    assert out["elbo_nats"] <= 89 and out["iwae_nats"] <= 85 and out["iwae_k"] >= 100
     assert out["iwae_nats"] <= out["elbo_nats"], "the IWAE bound is tighter than the ELBO"
 
 

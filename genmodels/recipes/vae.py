@@ -2,8 +2,9 @@
 
 Training: fresh binarisations every batch, Adam 1e-3 with cosine decay, batch 64; 1/16 of the train split is held
 out (one fixed binarisation) and the weights with the best ELBO there are kept.
-Metrics: −ELBO and −IWAE (k = 100, Burda et al. 2015) per image on the fixed-seed binarised test images, both upper
-bounds on the negative log-likelihood (nats; lower is better).
+Metrics: −ELBO (averaged over 20 draws of z per image) and −IWAE (k = 100, Burda et al. 2015) per image on the
+fixed-seed binarised test images, both upper bounds on the negative log-likelihood (nats; lower is better). One draw
+of z per image leaves the −ELBO's mean over the 1,000 test images ±0.1 nats noisy; 20 draws, ±0.02.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .common import KeepBest, batches, data_parallel
 log = logging.getLogger(__name__)
 
 IWAE_K = 100
+ELBO_DRAWS = 20
 
 
 def train_vae(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> dict:
@@ -63,7 +65,12 @@ def train_vae(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, s
 def evaluate(model: nn.Module, test: HeldOut, k: int = IWAE_K, batch: int = 100) -> dict:
     xb = data.fixed_binarization(test.x)
     g = cpu_generator(0)
-    elbo = torch.cat([model.log_prob(c.to(model.device), generator=g).cpu() for c in xb.split(batch)])
+    elbo = torch.stack(
+        [
+            torch.cat([model.log_prob(c.to(model.device), generator=g).cpu() for c in xb.split(batch)])
+            for _ in range(ELBO_DRAWS)
+        ]
+    ).mean(0)
     iwae = torch.cat([model.iwae_bound(c.to(model.device), k, g).cpu() for c in xb.split(batch)])
     return {"elbo_nats": round(-elbo.mean().item(), 3), "iwae_nats": round(-iwae.mean().item(), 3), "iwae_k": k}
 
