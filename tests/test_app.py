@@ -590,6 +590,32 @@ def test_browser_address_holds_the_view(browser_page, app_url):
 
 
 @pytest.mark.slow
+def test_browser_a_link_takes_no_click_before_its_values_are_in(browser_page, app_url):
+    """On a busy server the address's values reach the controls late; a click on Sample before then drew the default
+    view. Hold that answer back: the button takes no click until it comes, then samples the link's view."""
+    from playwright.sync_api import Error, expect
+
+    page = browser_page
+    held = []
+
+    def hold_the_first(route):  # the restore: the page's one call off the queue
+        held.append(route) if not held else route.continue_()
+
+    page.route(re.compile(r"/gradio_api/run/predict"), hold_the_first)
+    page.goto(app_url + "?tab=sample&n=4&models=nice-mnist")
+    page.wait_for_function("() => document.querySelector('#sample-button')")
+    page.wait_for_timeout(500)
+    assert len(held) == 1
+    with pytest.raises(Error):
+        page.locator("#sample-button").click(trial=True, timeout=2_000)  # actionability only: no click is sent
+    held[0].continue_()
+    page.locator("#sample-button").click()
+    expect(page.locator("#caption-nice-mnist")).to_contain_text(" ms", timeout=60_000)
+    page.wait_for_timeout(3_000)  # a click on the default view would show its models by now
+    assert page.evaluate("() => [...document.querySelectorAll('[id^=slot-]')].filter(e => e.offsetParent).length") == 1
+
+
+@pytest.mark.slow
 def test_api_complete_fills_the_hidden_pixels_and_streams(client):
     from gradio_client import handle_file
 

@@ -63,6 +63,9 @@ CSS = """
 /* a phone fits the five tabs, and five sub-tabs (the playground's, the Latent tab's), on one line each instead of
    folding some into a menu */
 @media (max-width: 480px) { .tab-container button { padding: 0 3px; font-size: 12px; } }
+/* until a shared link's values are in the controls (ui/share.py), a click would act on the defaults: wait for them */
+body:not(.view-restored) #tabs { cursor: progress; }
+body:not(.view-restored) #tabs > * { pointer-events: none; }
 """
 # Gradio 6.31's editor mounts with the brush, then, because the value is empty, resets to its "image" tool and shows
 # "select the draw tool to start": a drag draws nothing until the Brush button is clicked, and no Sketchpad parameter

@@ -44,12 +44,14 @@ _OPEN_TAB = """(label) => {
   const tab = [...document.querySelectorAll("[role=tab]")].find((t) => t.innerText.trim() === label);
   if (label && tab) tab.click();
   window.genmodelsViewRestored = true;
+  document.body.classList.add("view-restored");
 }"""
 
 
 def build(demo: gr.Blocks) -> None:
     """On page load, put the address's values into the page, then open its tab (a click, as a user would: a server
-    update of the selected tab raced the tabs' own first render)."""
+    update of the selected tab raced the tabs' own first render). Until then the tabs take no clicks (`CSS`): on a
+    busy server a click on Sample came before the link's values and drew the default view instead."""
     controls = [component for component, _ in SHARED.values()]
     label = gr.Textbox(visible=False)
 
