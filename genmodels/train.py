@@ -1,6 +1,7 @@
 """Train a catalogued model with its recipe, and the CLI for it.
 
     python -m genmodels.train NAME --data-root DIR --out DIR [--epochs N] [--seed S] [--threads T] [--resume DIR]
+                              [--set KEY=VALUE ...]     (the recipe's own options, e.g. --set lr=3e-4)
     torchrun --nproc_per_node 4 -m genmodels.train NAME ...      (4 GPUs, or 4 CPU processes)
 
 Under torchrun every family trains data-parallel (DistributedDataParallel; NCCL on GPUs, one per process, else
@@ -16,6 +17,7 @@ metrics and writes the model card.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import logging
 import os
@@ -41,6 +43,7 @@ def train(
     config: dict | None = None,
     limit: int | None = None,
     resume: str | Path | None = None,
+    options: dict | None = None,
 ) -> nn.Module:
     """Train model `name` on MNIST's train split and save it (weights, config, training.json) into `out`.
 
@@ -50,12 +53,15 @@ def train(
         config: constructor kwargs; the recipe's config when None (tests pass the recipe's tiny config).
         limit: use only the first `limit` training images (tests).
         resume: a checkpoint folder to continue from; `epochs` more are trained and the totals recorded.
+        options: keyword arguments of the recipe's trainer beyond the five every trainer takes (a continuation's
+            lower learning rate, a VQ-VAE's stage); recorded in training.json.
     """
     entry = registry.get(name)
     recipe = entry.recipe
     if not entry.trainable:
         raise ValueError(f"{name} is not trained here (third-party weights).")
     epochs = recipe.epochs if epochs is None else epochs
+    options = trainer_options(recipe.train, options or {})
     rank, world = processes()
     device = default_device()  # under torchrun with GPUs: this process's own (see join_processes)
     images, labels = data.load_mnist(data_root, "train")
@@ -70,7 +76,7 @@ def train(
     else:
         model = init_parameters(entry.cls(**(config or recipe.config)), cpu_generator(seed)).to(device)
     start = time.perf_counter()
-    stats = recipe.train(model, x, y, epochs, seed)
+    stats = recipe.train(model, x, y, epochs, seed, **options)
     wall = time.perf_counter() - start + previous.get("wall_time_s", 0.0)
     epochs += previous.get("epochs", 0)
     model.eval()
@@ -92,12 +98,31 @@ def train(
         "processes": world,
         "torch_threads": torch.get_num_threads(),
         "wall_time_s": round(wall, 1),
+        **({"options": options} if options else {}),
         **stats,
     }
     if previous:
         info["resumed_from"] = previous  # the earlier run's record; epochs and wall time above are totals
     (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
     return model
+
+
+def trainer_options(trainer, options: dict) -> dict:
+    """`options` checked against the trainer's keyword arguments (those after model, x, y, epochs, seed), each value
+    converted to the type of that argument's default; a ValueError names what the trainer does take."""
+    own = {n: p.default for n, p in list(inspect.signature(trainer).parameters.items())[5:]}
+    unknown = sorted(set(options) - set(own))
+    if unknown:
+        takes = ", ".join(f"{n}={d!r}" for n, d in own.items()) or "none"
+        raise ValueError(f"This recipe has no option {', '.join(unknown)}; its options: {takes}.")
+    typed = {}
+    for n, v in options.items():
+        kind = type(own[n])
+        try:
+            typed[n] = v if own[n] is None or isinstance(v, kind) else kind(v)
+        except ValueError:
+            raise ValueError(f"The option {n} takes a {kind.__name__}, not {v!r}.") from None
+    return typed
 
 
 def hardware(device: torch.device) -> str:
@@ -133,15 +158,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resume", default=None, help="checkpoint folder to continue training from")
     parser.add_argument("--limit", type=int, default=None, help="only the first N training images (quick checks)")
     parser.add_argument("--tiny", action="store_true", help="the recipe's tiny model (quick checks)")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="an option of the recipe's trainer"
+    )
     args = parser.parse_args(argv)
     quiet = int(os.environ.get("RANK", "0")) > 0  # under torchrun only the first process reports
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
     config = registry.get(args.name).recipe.tiny_config if args.tiny else None
+    if any("=" not in kv for kv in args.set):
+        parser.error("--set takes KEY=VALUE, e.g. --set lr=3e-4")
+    options = dict(kv.split("=", 1) for kv in args.set)
     joined = join_processes()
     try:
-        train(args.name, args.data_root, args.out, args.epochs, args.seed, config, args.limit, args.resume)
+        train(args.name, args.data_root, args.out, args.epochs, args.seed, config, args.limit, args.resume, options)
         if joined:
             dist.barrier()  # nobody leaves the group while process 0 still writes
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,45 @@ def test_resume_continues_from_a_checkpoint(tmp_path):
     assert info["epochs"] == 3 and info["resumed_from"]["epochs"] == 1
     assert second._hub_mixin_config == first._hub_mixin_config
     assert not torch.equal(second.decoder[0].weight, first.decoder[0].weight)
+
+
+@pytest.mark.slow
+def test_a_vqvae_resumed_at_its_prior_stage_keeps_its_codes(tmp_path):
+    write_mnist(tmp_path / "data", n_train=256)
+    config = registry.get("vqvae-mnist").tiny_config
+    first = train.train("vqvae-mnist", tmp_path / "data", tmp_path / "a", epochs=1, config=config, limit=128)
+    options = {"stage": "prior", "lr": "3e-4"}  # as the CLI passes them: strings, typed by the trainer's defaults
+    second = train.train("vqvae-mnist", tmp_path / "data", tmp_path / "b", 1, limit=128, resume=tmp_path / "a",
+                         options=options)  # fmt: skip
+    before, after = first.state_dict(), second.state_dict()
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    assert moved and all(k.startswith("prior.") for k in moved)
+    info = json.loads((tmp_path / "b" / "training.json").read_text())
+    assert info["options"] == {"stage": "prior", "lr": 3e-4} and "prior_best_validation_nll_nats" in info
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"momentum": "0.9"}, "no option momentum; its options: stage='both', lr=0.001"),
+        ({"lr": "fast"}, "The option lr takes a float, not 'fast'."),
+    ],
+)
+def test_a_trainer_option_it_does_not_take_is_named_in_our_words(options, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train.trainer_options(registry.get("vqvae-mnist").recipe.train, options)
+
+
+def test_cli_set_takes_key_value_pairs():
+    done = subprocess.run(
+        [sys.executable, "-m", "genmodels.train", "vae-mnist", "--data-root", ".", "--out", "x", "--set", "lr"],
+        cwd=REPO,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--set takes KEY=VALUE" in done.stderr
 
 
 # --- data-parallel training (torchrun, DistributedDataParallel on gloo) -----------------------------------------------

@@ -43,7 +43,8 @@ class HeldOut:
 # condition (n,) or None) -> yields (steps done, steps in all, completions (n, 1, H, W) in [0, 1]) as they grow;
 # the last is the answer. Observed pixels come back as the model reads them (binary models: known > 0.5).
 Completer = Callable[..., Iterator[tuple[int, int, torch.Tensor]]]
-Trainer = Callable[[nn.Module, torch.Tensor, torch.Tensor, int, int], dict]  # (model, x, y, epochs, seed) -> stats
+# (model, x, y, epochs, seed, **options) -> stats; options are keyword arguments with defaults (train --set KEY=VALUE)
+Trainer = Callable[..., dict]
 Evaluator = Callable[[nn.Module, HeldOut], dict]  # (model, held-out set) -> JSON-able metrics
 Badge = Callable[[dict], str]  # metrics.json -> one line for the app
 

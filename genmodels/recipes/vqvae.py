@@ -3,7 +3,8 @@
 Training, two stages of `epochs` each: (1) the autoencoder on fresh binarisations, reconstruction BCE + codebook +
 commitment losses, Adam 1e-3 with cosine decay; after each epoch, codes the encoder did not use are restarted at
 random encoder outputs. (2) The prior, with the autoregressive recipe, on the code grids of freshly binarised
-training images (the autoencoder frozen).
+training images (the autoencoder frozen). `stage="prior"` trains the second stage only: a resumed prior goes on
+over the same codes (a resumed autoencoder moves them, and its prior starts over).
 Metrics: −log p(x | z(x)) and the prior's −log p(z(x)) on the fixed-seed binarised test images; their sum bounds
 −log p(x) from above (the encoder is deterministic). Also the share of 1,000 samples (seed 0) the classifier is
 ≥ 90 % sure of, and their class histogram.
@@ -37,9 +38,22 @@ from .common import (
 log = logging.getLogger(__name__)
 
 
-def train_vqvae(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> dict:
+def train_vqvae(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int, stage: str = "both", lr: float = 1e-3
+) -> dict:
+    if stage not in ("both", "autoencoder", "prior"):
+        raise ValueError(f"A VQ-VAE trains stage both, autoencoder or prior, not {stage!r}.")
+    stats = train_codes(model, x, epochs, seed, lr) if stage != "prior" else {}
+    model.eval()
+    if stage != "autoencoder":
+        stats |= {f"prior_{k}": v for k, v in train_autoregressive(CodePrior(model), x, y, epochs, seed, lr).items()}
+    return stats
+
+
+def train_codes(model: nn.Module, x: torch.Tensor, epochs: int, seed: int, lr: float) -> dict:
+    """Stage 1: the encoder, codebook and decoder (the prior untouched)."""
     g = cpu_generator(seed)
-    opt = torch.optim.Adam([p for n, p in model.named_parameters() if not n.startswith("prior.")], lr=1e-3)
+    opt = torch.optim.Adam([p for n, p in model.named_parameters() if not n.startswith("prior.")], lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     codes = model.quantizer.codebook.num_embeddings
     forward = data_parallel(model, lambda m, xb: m(xb), unused=True)  # the prior waits for the second stage
@@ -66,13 +80,7 @@ def train_vqvae(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int,
                 model.quantizer.codebook.weight[dead] = z_e[pick]
                 as_on_first_process(model.quantizer.codebook.weight)
         log.info("vq epoch %d recon-bce %.2f codes used %d/%d", epoch + 1, total / len(x), (used > 0).sum(), codes)
-    model.eval()
-    stats = train_autoregressive(CodePrior(model), x, y, epochs, seed)
-    return {
-        "vq_final_recon_bce_nats": total / len(x),
-        "codes_used": int((used > 0).sum()),
-        **{f"prior_{k}": v for k, v in stats.items()},
-    }
+    return {"vq_final_recon_bce_nats": total / len(x), "codes_used": int((used > 0).sum())}
 
 
 class CodePrior(nn.Module):
