@@ -108,21 +108,33 @@ def train(
 
 
 def trainer_options(trainer, options: dict) -> dict:
-    """`options` checked against the trainer's keyword arguments (those after model, x, y, epochs, seed), each value
-    converted to the type of that argument's default; a ValueError names what the trainer does take."""
-    own = {n: p.default for n, p in list(inspect.signature(trainer).parameters.items())[5:]}
+    """`options` checked against the trainer's keyword arguments (those after model, x, y, epochs, seed) that hold a
+    number, a string or a flag, each value converted to the type of that argument's default; a ValueError names what
+    the trainer does take. (Losses and other objects a recipe binds are not options.)"""
+    params = list(inspect.signature(trainer).parameters.items())[5:]
+    own = {n: p.default for n, p in params if type(p.default) in (int, float, str, bool)}
     unknown = sorted(set(options) - set(own))
     if unknown:
         takes = ", ".join(f"{n}={d!r}" for n, d in own.items()) or "none"
         raise ValueError(f"This recipe has no option {', '.join(unknown)}; its options: {takes}.")
-    typed = {}
-    for n, v in options.items():
-        kind = type(own[n])
-        try:
-            typed[n] = v if own[n] is None or isinstance(v, kind) else kind(v)
-        except ValueError:
-            raise ValueError(f"The option {n} takes a {kind.__name__}, not {v!r}.") from None
-    return typed
+    return {n: _typed(n, v, type(own[n])) for n, v in options.items()}
+
+
+KINDS = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
+
+
+def _typed(name: str, value: object, kind: type) -> object:
+    if isinstance(value, kind):
+        return value
+    text = str(value).strip().lower()
+    if kind is bool and text in ("true", "1", "yes", "false", "0", "no"):
+        return text in ("true", "1", "yes")
+    try:
+        if kind is not bool:
+            return kind(value)
+    except ValueError:
+        pass
+    raise ValueError(f"The option {name} takes {KINDS[kind]}, not {value!r}.")
 
 
 def hardware(device: torch.device) -> str:
@@ -170,6 +182,10 @@ def main(argv: list[str] | None = None) -> None:
     if any("=" not in kv for kv in args.set):
         parser.error("--set takes KEY=VALUE, e.g. --set lr=3e-4")
     options = dict(kv.split("=", 1) for kv in args.set)
+    try:
+        trainer_options(registry.get(args.name).recipe.train, options)
+    except ValueError as e:
+        parser.error(str(e))
     joined = join_processes()
     try:
         train(args.name, args.data_root, args.out, args.epochs, args.seed, config, args.limit, args.resume, options)

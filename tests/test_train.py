@@ -87,7 +87,7 @@ def test_a_vqvae_resumed_at_its_prior_stage_keeps_its_codes(tmp_path):
     "options, message",
     [
         ({"momentum": "0.9"}, "no option momentum; its options: stage='both', lr=0.001"),
-        ({"lr": "fast"}, "The option lr takes a float, not 'fast'."),
+        ({"lr": "fast"}, "The option lr takes a number, not 'fast'."),
     ],
 )
 def test_a_trainer_option_it_does_not_take_is_named_in_our_words(options, message):
@@ -95,16 +95,38 @@ def test_a_trainer_option_it_does_not_take_is_named_in_our_words(options, messag
         train.trainer_options(registry.get("vqvae-mnist").recipe.train, options)
 
 
-def test_cli_set_takes_key_value_pairs():
+def test_trainer_options_are_numbers_strings_and_flags_only():
+    gan = registry.get("wgan-gp-mnist").recipe.train  # its losses and Adam betas are bound by the recipe, not options
+    assert train.trainer_options(gan, {"critic_steps": "3", "lr": "5e-5"}) == {"critic_steps": 3, "lr": 5e-5}
+    for bound in ("betas", "critic_loss"):
+        with pytest.raises(ValueError, match=f"no option {bound}; its options: norm='layer', critic_steps=5"):
+            train.trainer_options(gan, {bound: "x"})
+    with pytest.raises(ValueError, match="The option critic_steps takes a whole number, not '2.5'"):
+        train.trainer_options(gan, {"critic_steps": "2.5"})
+
+    def flagged(model, x, y, epochs, seed, verbose=False):
+        return {}
+
+    assert train.trainer_options(flagged, {"verbose": "True"}) == {"verbose": True}
+    assert train.trainer_options(flagged, {"verbose": "0"}) == {"verbose": False}
+    with pytest.raises(ValueError, match="The option verbose takes true or false, not 'maybe'."):
+        train.trainer_options(flagged, {"verbose": "maybe"})
+
+
+@pytest.mark.parametrize(
+    "setting, message",
+    [("lr", "--set takes KEY=VALUE"), ("lr=x", "The option lr takes a number, not 'x'.")],
+)
+def test_cli_set_says_what_is_wrong_in_one_line(setting, message):
     done = subprocess.run(
-        [sys.executable, "-m", "genmodels.train", "vae-mnist", "--data-root", ".", "--out", "x", "--set", "lr"],
+        [sys.executable, "-m", "genmodels.train", "pixelcnn-mnist", "--data-root", ".", "--out", "x", "--set", setting],
         cwd=REPO,
         env=subprocess_env(),
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert done.returncode == 2 and "--set takes KEY=VALUE" in done.stderr
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
 # --- data-parallel training (torchrun, DistributedDataParallel on gloo) -----------------------------------------------
