@@ -121,20 +121,16 @@ def trainer_options(trainer, options: dict) -> dict:
 
 
 KINDS = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}
+FLAGS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 
 def _typed(name: str, value: object, kind: type) -> object:
     if isinstance(value, kind):
         return value
-    text = str(value).strip().lower()
-    if kind is bool and text in ("true", "1", "yes", "false", "0", "no"):
-        return text in ("true", "1", "yes")
     try:
-        if kind is not bool:
-            return kind(value)
-    except ValueError:
-        pass
-    raise ValueError(f"The option {name} takes {KINDS[kind]}, not {value!r}.")
+        return FLAGS[str(value).strip().lower()] if kind is bool else kind(value)
+    except (KeyError, ValueError):
+        raise ValueError(f"The option {name} takes {KINDS[kind]}, not {value!r}.") from None
 
 
 def hardware(device: torch.device) -> str:
