@@ -18,13 +18,24 @@ from torch import nn
 from .base import HUB_KWARGS, LatentModel
 
 
+def conv_blocks(channels: int, depth: int) -> list[nn.Module]:
+    """`depth` shape-keeping 3×3 convolutions, each with batch norm and ReLU."""
+    return [
+        layer
+        for _ in range(depth)
+        for layer in (nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels), nn.ReLU(True))
+    ]
+
+
 class GANGenerator(LatentModel, PyTorchModelHubMixin, **HUB_KWARGS):
     """z (n, latent_dim) → image (n, channels, 28, 28).
 
-    z ─ Linear ─ (2w, 7, 7) ─ BN ReLU ─ ConvT ─ (w, 14, 14) ─ BN ReLU ─ ConvT ─ (C, 28, 28) ─ tanh
+    z ─ Linear ─ (2w, 7, 7) ─ BN ReLU ─ [Conv3 BN ReLU] × depth ─ ConvT ─ (w, 14, 14) ─ BN ReLU
+      ─ [Conv3 BN ReLU] × depth ─ ConvT ─ (C, 28, 28) ─ tanh
+    `depth`: 3×3 convolutions at 7×7 and at 14×14 (0, the first checkpoints' shape, goes straight to upsampling).
     """
 
-    def __init__(self, latent_dim: int = 64, width: int = 64, channels: int = 1):
+    def __init__(self, latent_dim: int = 64, width: int = 64, channels: int = 1, depth: int = 0):
         super().__init__()
         self.latent_shape = (latent_dim,)
         self.image_shape = (channels, 28, 28)
@@ -34,11 +45,13 @@ class GANGenerator(LatentModel, PyTorchModelHubMixin, **HUB_KWARGS):
             nn.Unflatten(1, (2 * width, 7, 7)),
             nn.BatchNorm2d(2 * width),
             nn.ReLU(inplace=True),
+            *conv_blocks(2 * width, depth),
         )
         self.upsample = nn.Sequential(
             nn.ConvTranspose2d(2 * width, width, 4, stride=2, padding=1, bias=False),
             nn.BatchNorm2d(width),
             nn.ReLU(inplace=True),
+            *conv_blocks(width, depth),
             nn.ConvTranspose2d(width, channels, 4, stride=2, padding=1),
             nn.Tanh(),
         )
