@@ -106,7 +106,7 @@ def test_shipped_vae_elbo():
 
 @pytest.mark.slow
 @needs_data
-@pytest.mark.parametrize("name, smallest, confident", [("dcgan-mnist", 0.065, 0.84), ("wgan-gp-mnist", 0.06, 0.55)])
+@pytest.mark.parametrize("name, smallest, confident", [("dcgan-mnist", 0.065, 0.84), ("wgan-gp-mnist", 0.07, 0.72)])
 def test_shipped_gans_cover_every_class(name, smallest, confident):
     out = run_cli(name)  # issue 16's bars: every class >= 7 %, >= 85 % of samples confident (neither meets both)
     assert len(out["class_histogram"]) == 10 and min(out["class_histogram"]) >= smallest, out
