@@ -1,7 +1,7 @@
 """Train a catalogued model with its recipe, and the CLI for it.
 
     python -m genmodels.train NAME --data-root DIR --out DIR [--epochs N] [--seed S] [--threads T] [--resume DIR]
-                              [--set KEY=VALUE ...]     (the recipe's own options, e.g. --set lr=3e-4)
+                              [--state FILE] [--set KEY=VALUE ...]     (the recipe's own options, e.g. --set lr=3e-4)
     torchrun --nproc_per_node 4 -m genmodels.train NAME ...      (4 GPUs, or 4 CPU processes)
 
 Under torchrun every family trains data-parallel (DistributedDataParallel; NCCL on GPUs, one per process, else
@@ -10,8 +10,12 @@ what one process would get, only sooner. Process 0 writes the checkpoint.
 
 The loop, its losses, the default config and epochs are the model's recipe (`genmodels/recipes/`). Training uses the
 `train` split only and writes config.json + model.safetensors (PyTorchModelHubMixin) and training.json (data, epochs,
-wall time, the recipe's own statistics) into --out. `python -m genmodels.evaluate NAME --card` then adds the held-out
-metrics and writes the model card.
+wall time, the recipe's own statistics) into --out; `python -m genmodels.evaluate NAME --card` then adds the
+held-out metrics and writes the model card.
+
+`--resume` starts a new run from saved weights. `--state FILE` (GANs, whose critic is not in the checkpoint) keeps the
+loop's whole state in FILE after every epoch: the same command started again after a stop goes on where the run was,
+to the weights an unbroken run reaches.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ def train(
     limit: int | None = None,
     resume: str | Path | None = None,
     options: dict | None = None,
+    state: str | Path | None = None,
 ) -> nn.Module:
     """Train model `name` on MNIST's train split and save it (weights, config, training.json) into `out`.
 
@@ -55,6 +60,8 @@ def train(
         resume: a checkpoint folder to continue from; `epochs` more are trained and the totals recorded.
         options: keyword arguments of the recipe's trainer beyond the five every trainer takes (a continuation's
             lower learning rate, a VQ-VAE's stage); recorded in training.json.
+        state: a file for the loop's whole state, written after every epoch and gone on from when it exists (only
+            for recipes whose trainer takes `state`).
     """
     entry = registry.get(name)
     recipe = entry.recipe
@@ -62,6 +69,7 @@ def train(
         raise ValueError(f"{name} is not trained here (third-party weights).")
     epochs = recipe.epochs if epochs is None else epochs
     options = trainer_options(recipe.train, options or {})
+    kept = state_option(name, state, resume)
     rank, world = processes()
     device = default_device()  # under torchrun with GPUs: this process's own (see join_processes)
     images, labels = data.load_mnist(data_root, "train")
@@ -76,8 +84,8 @@ def train(
     else:
         model = init_parameters(entry.cls(**(config or recipe.config)), cpu_generator(seed)).to(device)
     start = time.perf_counter()
-    stats = recipe.train(model, x, y, epochs, seed, **options)
-    wall = time.perf_counter() - start + previous.get("wall_time_s", 0.0)
+    stats = recipe.train(model, x, y, epochs, seed, **options, **kept)
+    wall = time.perf_counter() - start + previous.get("wall_time_s", 0.0) + stats.pop("earlier_wall_time_s", 0.0)
     epochs += previous.get("epochs", 0)
     model.eval()
     if world > 1:
@@ -105,6 +113,18 @@ def train(
         info["resumed_from"] = previous  # the earlier run's record; epochs and wall time above are totals
     (out / "training.json").write_text(json.dumps(info, indent=2) + "\n")
     return model
+
+
+def state_option(name: str, state: str | Path | None, resume: str | Path | None) -> dict:
+    """The trainer's `state` argument, when one is asked for; a ValueError when the recipe keeps none, or with
+    --resume (a state file holds the weights to go on from)."""
+    if not state:
+        return {}
+    if resume:
+        raise ValueError("--state and --resume both say where to go on from: give one.")
+    if "state" not in inspect.signature(registry.get(name).recipe.train).parameters:
+        raise ValueError(f"{name}'s loop keeps no state file; --resume continues from its saved weights.")
+    return {"state": Path(state)}
 
 
 def trainer_options(trainer, options: dict) -> dict:
@@ -164,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--resume", default=None, help="checkpoint folder to continue training from")
+    parser.add_argument("--state", default=None, help="GANs: keep the loop's state here; go on from it if it exists")
     parser.add_argument("--limit", type=int, default=None, help="only the first N training images (quick checks)")
     parser.add_argument("--tiny", action="store_true", help="the recipe's tiny model (quick checks)")
     parser.add_argument(
@@ -180,11 +201,13 @@ def main(argv: list[str] | None = None) -> None:
     options = dict(kv.split("=", 1) for kv in args.set)
     try:
         trainer_options(registry.get(args.name).recipe.train, options)
+        state_option(args.name, args.state, args.resume)
     except ValueError as e:
         parser.error(str(e))
     joined = join_processes()
     try:
-        train(args.name, args.data_root, args.out, args.epochs, args.seed, config, args.limit, args.resume, options)
+        run = dict(limit=args.limit, resume=args.resume, options=options, state=args.state)
+        train(args.name, args.data_root, args.out, args.epochs, args.seed, config, **run)
         if joined:
             dist.barrier()  # nobody leaves the group while process 0 still writes
     finally:

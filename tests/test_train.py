@@ -227,3 +227,45 @@ def test_each_process_takes_its_own_share_of_every_global_batch(monkeypatch):
     monkeypatch.setattr(common, "processes", lambda: (0, 3))
     with pytest.raises(ValueError, match="does not split evenly over 3 processes"):
         next(common.batches(100, 32, torch.Generator()))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist"])
+def test_a_gan_stopped_and_started_again_from_its_state_ends_where_an_unbroken_run_does(name, tmp_path):
+    write_mnist(tmp_path / "data", n_train=256)
+    config, state = registry.get(name).tiny_config, tmp_path / "run.state"
+    run = dict(config=config, limit=192)
+    unbroken = train.train(name, tmp_path / "data", tmp_path / "a", 3, **run)
+    train.train(name, tmp_path / "data", tmp_path / "b", 1, **run, state=state)  # stopped after epoch 1
+    again = train.train(name, tmp_path / "data", tmp_path / "c", 3, **run, state=state)
+    for a, b in zip(unbroken.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    info = json.loads((tmp_path / "c" / "training.json").read_text())
+    assert info["epochs"] == 3 and info["continued_from_epoch"] == 1
+    assert info["generator_steps"] == json.loads((tmp_path / "a" / "training.json").read_text())["generator_steps"]
+    assert torch.load(state, weights_only=True)["counters"]["epoch"] == 3
+
+
+@pytest.mark.slow
+def test_a_state_file_from_another_run_is_refused_in_our_words(tmp_path):
+    write_mnist(tmp_path / "data", n_train=256)
+    config, state = registry.get("dcgan-mnist").tiny_config, tmp_path / "run.state"
+    train.train("dcgan-mnist", tmp_path / "data", tmp_path / "a", 2, config=config, limit=128, state=state)
+    with pytest.raises(ValueError, match="already at epoch 2, past the 1 asked for"):
+        train.train("dcgan-mnist", tmp_path / "data", tmp_path / "b", 1, config=config, limit=128, state=state)
+    with pytest.raises(ValueError, match="holds a run with seed 0; this one has seed 1"):
+        train.train("dcgan-mnist", tmp_path / "data", tmp_path / "b", 3, seed=1, config=config, limit=128, state=state)
+    with pytest.raises(ValueError, match="is not a saved state of this model and loop"):  # a WGAN's layer-norm critic
+        train.train("wgan-gp-mnist", tmp_path / "data", tmp_path / "b", 3, config=config, limit=128, state=state)
+
+
+@pytest.mark.parametrize(
+    "name, resume, message",
+    [
+        ("vae-mnist", None, "vae-mnist's loop keeps no state file; --resume continues from its saved weights."),
+        ("dcgan-mnist", "checkpoints/dcgan-mnist", "--state and --resume both say where to go on from: give one."),
+    ],
+)
+def test_state_only_where_the_loop_keeps_one(name, resume, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train.state_option(name, "run.state", resume)

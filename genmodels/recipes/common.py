@@ -1,6 +1,6 @@
 """Pieces the recipes share, written once: batches, data-parallel training steps, keeping the best weights,
 learning-rate decay, and the classifier-based measures of samples (Fréchet distance, improved precision and recall,
-class histogram, confident share).
+class histogram, confident share), and a loop's full state on disk so a stopped run goes on where it was.
 
 Under `torchrun` (see `genmodels.train`) every process runs the same recipe loop with the same seed: `batches` gives
 each process its equal share of every global batch, `data_parallel` runs a loss as a DistributedDataParallel forward
@@ -11,7 +11,9 @@ process's rows. One process is the special case where all three do nothing.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import torch
 import torch.distributed as dist
@@ -107,6 +109,48 @@ class KeepBest:
 
     def restore(self) -> None:
         self.model.load_state_dict(self.state)
+
+
+class LoopState:
+    """A training loop's whole state in one file (`path`), so that a run stopped at any point goes on from its last
+    finished epoch exactly as if it had never stopped: the `parts` (modules, optimisers: anything with a state dict),
+    the random stream the loop draws from, and the loop's own counters.
+
+    `load()` puts a saved state back into the parts and returns its counters ({} when there is no file yet); `save()`
+    writes one after an epoch: a new file renamed over the old, so a stop mid-write leaves the last one whole; under
+    torchrun process 0 writes it (every process holds the same state). Read back with torch.load(weights_only=True):
+    tensors and numbers only, never code.
+    """
+
+    def __init__(self, path: str | Path, random: torch.Generator, **parts: object):
+        self.path, self.random, self.parts = Path(path), random, parts
+
+    def load(self) -> dict:
+        if not self.path.exists():
+            return {}
+        try:
+            saved = torch.load(self.path, map_location="cpu", weights_only=True)
+            for name, part in self.parts.items():
+                part.load_state_dict(saved["parts"][name])
+        except (KeyError, RuntimeError, ValueError, OSError) as e:
+            raise ValueError(
+                f"{self.path} is not a saved state of this model and loop ({e.__class__.__name__})."
+            ) from e
+        self.random.set_state(saved["random"])
+        return saved["counters"]
+
+    def save(self, **counters: float) -> None:
+        if processes()[0]:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        saved = {
+            "parts": {name: part.state_dict() for name, part in self.parts.items()},
+            "random": self.random.get_state(),
+            "counters": counters,
+        }
+        partial = self.path.with_name(self.path.name + ".partial")
+        torch.save(saved, partial)
+        os.replace(partial, self.path)
 
 
 def decay_over_second_half(optimizers: list[torch.optim.Optimizer], total_steps: int) -> list:

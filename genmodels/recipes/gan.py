@@ -6,11 +6,12 @@ discriminator, non-saturating generator loss, one-sided label smoothing (real ta
 2e-4, β = (0.5, 0.999). WGAN-GP: layer-norm critic (no batch statistics under a per-sample penalty), λ = 10, 5 critic
 steps, lr 1e-4, β = (0.0, 0.9). Both generators have two 3×3 convolutions at 7×7 and two at 14×14 (depth 2): 15
 DCGAN epochs of it beat 30 without them on every sample metric (and 15 with one of each on FD, precision and the
-confident share), 25 WGAN-GP epochs beat 31 without them on all but precision. The critic is not saved: only the
-generator samples. What is saved is an exponential moving average of the generator's weights (decay 0.999, warmed
-up; Yazıcı et al. 2019, arXiv:1806.04498), its batch-norm statistics measured afresh on 100 batches of z drawn from
-their own seed (seed + 1, so they do not depend on where the loop stopped): averaging irons out the generator's
-step-to-step oscillation, the reason GAN samples wobble in quality from one step to the next.
+confident share), 25 WGAN-GP epochs beat 31 without them on all but precision. The checkpoint holds the generator
+only (it alone samples): an exponential moving average of its weights (decay 0.999, warmed up; Yazıcı et al. 2019,
+arXiv:1806.04498), its batch-norm statistics measured afresh on 100 batches of z drawn from their own seed (seed + 1,
+so they do not depend on where the loop stopped): averaging irons out the generator's step-to-step oscillation, the
+reason GAN samples wobble in quality from one step to the next. A run's state file (`--state`) keeps the critic, the
+optimisers and the random stream too, so a stopped run goes on where it was.
 BiGAN: the DCGAN settings, a joint discriminator D(x, z), generator and encoder updated together with the labels
 swapped (non-saturating).
 Metrics: the Fréchet distance in the classifier's feature space between 1,000 samples (seed 0) and the test images,
@@ -21,8 +22,10 @@ as x's digit and its mean squared error per pixel, beside the error of G(z) for 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -33,7 +36,16 @@ from ..models.base import cpu_generator, init_parameters
 from ..models.bigan import JointDiscriminator
 from ..models.gan import GANDiscriminator
 from .base import HeldOut, LatentSpace, Recipe
-from .common import batches, class_histogram, classify, data_parallel, frechet_distance, sample_batched, shard
+from .common import (
+    LoopState,
+    batches,
+    class_histogram,
+    classify,
+    data_parallel,
+    frechet_distance,
+    sample_batched,
+    shard,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,20 +78,32 @@ def train_gan(
     critic_loss: Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor],
     generator_loss: Callable[[torch.Tensor], torch.Tensor],
     ema_decay: float = 0.999,
+    state: str | Path | None = None,
 ) -> dict:
     """The shared GAN loop; `critic_loss(critic, real, fake, generator)` and `generator_loss(scores)` set the kind.
-    `model` ends holding the moving average of its weights."""
+    `model` ends holding the moving average of its weights.
+
+    `state`: a file the loop's whole state (generator, critic, average, optimisers, random stream) is written to
+    after every epoch; a loop started with an existing one goes on from it, as if it had never stopped."""
     g = cpu_generator(seed)
     averaged = swa_utils.AveragedModel(model, avg_fn=ema(ema_decay), use_buffers=False)
     critic = init_parameters(GANDiscriminator(width=model.width, norm=norm), g).to(x.device)
     x = x * 2 - 1
     opt_g = torch.optim.Adam(model.parameters(), lr=lr, betas=betas)
     opt_d = torch.optim.Adam(critic.parameters(), lr=lr, betas=betas)
-    batch, step = 64, 0
-    g_loss = torch.tensor(float("nan"))  # until the first generator step
+    parts = dict(generator=model, average=averaged, critic=critic, opt_g=opt_g, opt_d=opt_d)
+    kept = LoopState(state, g, **parts) if state else None
+    done = kept.load() if kept else {}
+    if done and done["seed"] != seed:
+        raise ValueError(f"{state} holds a run with seed {done['seed']}; this one has seed {seed}.")
+    if done.get("epoch", 0) > epochs:
+        raise ValueError(f"{state} is already at epoch {done['epoch']}, past the {epochs} asked for.")
+    batch, step, first = 64, done.get("step", 0), done.get("epoch", 0)
+    d_loss, g_loss = (torch.tensor(done.get(k, float("nan"))) for k in ("d_loss", "g_loss"))
+    start, earlier = time.perf_counter(), done.get("wall_time_s", 0.0)
     d_step = data_parallel(critic, lambda d, real, fake: critic_loss(d, real, fake, g))
     g_step = data_parallel(model, lambda gen, z: generator_loss(critic(gen(z))))
-    for epoch in range(epochs):
+    for epoch in range(first, epochs):
         model.train()
         critic.train()
         for idx in batches(len(x), batch, g):
@@ -96,11 +120,17 @@ def train_gan(
             g_loss.backward()
             opt_g.step()
             averaged.update_parameters(model)
+        if kept:
+            wall = earlier + time.perf_counter() - start
+            kept.save(
+                epoch=epoch + 1, step=step, seed=seed, wall_time_s=wall, d_loss=d_loss.item(), g_loss=g_loss.item()
+            )
         log.info("epoch %d d-loss %.4f g-loss %.4f", epoch + 1, d_loss.item(), g_loss.item())
     measure = cpu_generator(seed + 1)
     swa_utils.update_bn((model.prior_sample(batch, measure) for _ in range(100)), averaged.module, device=x.device)
     model.load_state_dict(averaged.module.state_dict())
     return {
+        **({"continued_from_epoch": first, "earlier_wall_time_s": earlier} if first else {}),
         "generator_weights": f"moving average, decay {ema_decay}",
         "critic_steps_per_generator_step": critic_steps,
         "generator_steps": step // critic_steps,
