@@ -106,11 +106,13 @@ def test_shipped_vae_elbo():
 
 @pytest.mark.slow
 @needs_data
-@pytest.mark.parametrize("name, smallest, confident", [("dcgan-mnist", 0.07, 0.85), ("wgan-gp-mnist", 0.07, 0.76)])
-def test_shipped_gans_cover_every_class(name, smallest, confident):
-    out = run_cli(name)  # issue 16's bars: every class >= 7 %, >= 85 % confident (the DCGAN meets both)
-    assert len(out["class_histogram"]) == 10 and min(out["class_histogram"]) >= smallest, out
-    assert out["confident_samples"] >= confident, out
+@pytest.mark.parametrize(
+    "name, smallest, confident, precision", [("dcgan-mnist", 0.07, 0.85, 0.7), ("wgan-gp-mnist", 0.07, 0.76, 0.6)]
+)
+def test_shipped_gans_cover_every_class(name, smallest, confident, precision):
+    out = run_cli(name)  # issue 16's bars: every class >= 7 %, >= 85 % confident, precision >= 0.7, recall >= 0.5
+    assert len(out["class_histogram"]) == 10 and min(out["class_histogram"]) >= smallest, out  # the DCGAN meets all
+    assert out["confident_samples"] >= confident and out["precision"] >= precision and out["recall"] >= 0.5, out
     assert out["fd"] > 0
 
 
@@ -127,7 +129,7 @@ def test_shipped_translators_keep_the_digit(name):
 
 @pytest.mark.slow
 @needs_data
-@pytest.mark.parametrize("name, bar", [("pixelcnn-mnist", 87.5), ("gated-pixelcnn-mnist", 85), ("pixelrnn-mnist", 90)])
+@pytest.mark.parametrize("name, bar", [("pixelcnn-mnist", 87.5), ("gated-pixelcnn-mnist", 85), ("pixelrnn-mnist", 88)])
 def test_shipped_autoregressive_models_reach_their_nll(name, bar):
     out = run_cli(name)  # the card must match what the CLI prints now, bar or no bar
     if "nll_given_label_nats" in out:

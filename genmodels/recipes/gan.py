@@ -216,7 +216,7 @@ DCGAN = _gan(
         critic_loss=dcgan_critic_loss,
         generator_loss=partial(losses.generator_loss, kind="non-saturating"),
     ),
-    epochs=20,
+    epochs=25,
     config=dict(depth=2),
 )
 WGAN_GP = _gan(
