@@ -179,6 +179,19 @@ def test_families_train_on_two_processes_and_stay_in_step(name, tmp_path):
     registry.get(name).cls.from_pretrained(tmp_path / name, strict=True)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name, stat", [("mnist-classifier", "final_train_loss"), ("vqvae-mnist", "vq_final_recon_bce_nats")]
+)
+def test_training_statistics_count_every_process_share(name, stat, tmp_path):
+    """A loop's per-example statistic sums the shares of all processes: 2 processes report what 1 does, not half.
+    Their random draws are cut differently (augmentation, binarisation), so the two agree to a few percent only."""
+    write_mnist(tmp_path / "data", n_train=300)
+    one = _torchrun(name, tmp_path / "data", tmp_path / "one", 1, epochs=1, limit=256)
+    two = _torchrun(name, tmp_path / "data", tmp_path / "two", 2, epochs=1, limit=256)
+    assert two[stat] == pytest.approx(one[stat], rel=0.15)
+
+
 def _drifting(rank: int, store: str, result: str) -> None:
     import torch.distributed as dist
 

@@ -23,7 +23,7 @@ from .. import data
 from ..models.autoregressive import sample_rows
 from ..models.base import cpu_generator
 from .base import HeldOut, Recipe
-from .common import KeepBest, batches, data_parallel
+from .common import KeepBest, batches, data_parallel, mean_over_processes
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def train_autoregressive(
     step = data_parallel(model, lambda m, xb, label: -m.log_prob(xb, condition=label).mean())
     for epoch in range(epochs):
         model.train()
-        total = 0.0
+        total, seen = 0.0, 0
         for idx in batches(len(x_train), 32, g):
             xb = data.binarize(x_train[idx], g)
             label = None
@@ -57,7 +57,7 @@ def train_autoregressive(
             loss.backward()
             opt.step()
             sched.step()
-            total += loss.item() * len(idx)
+            total, seen = total + loss.item() * len(idx), seen + len(idx)
         model.eval()
         with torch.no_grad():
             val = -model.log_prob(x_val, condition=y_val if conditional else None).mean().item()
@@ -65,7 +65,7 @@ def train_autoregressive(
         log.info(
             "epoch %d train-nll %.2f val-nll %.2f (best %.2f @ %d)",
             epoch + 1,
-            total / len(x_train),
+            mean_over_processes(total, seen, x.device),
             val,
             best.best,
             best.epoch,

@@ -15,7 +15,7 @@ from torch import nn
 
 from ..models.base import cpu_generator
 from .base import HeldOut, Recipe
-from .common import batches, classify, data_parallel
+from .common import batches, classify, data_parallel, mean_over_processes
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs:
     forward = data_parallel(model, lambda m, xb: m(xb))
     for epoch in range(epochs):
         model.train()
-        total, correct = 0.0, 0
+        total, correct, seen = 0.0, 0, 0
         for idx in batches(len(x), 128, g):
             xb, yb = random_affine(x[idx], g), y[idx]
             logits = forward(xb)
@@ -53,8 +53,10 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs:
             sched.step()
             total += loss.item() * len(idx)
             correct += (logits.argmax(1) == yb).sum().item()
-        log.info("epoch %d loss %.4f train-acc %.4f", epoch + 1, total / len(x), correct / len(x))
-    return {"final_train_loss": total / len(x), "final_train_accuracy": correct / len(x)}
+            seen += len(idx)
+        loss, accuracy = (mean_over_processes(t, seen, x.device) for t in (total, correct))
+        log.info("epoch %d loss %.4f train-acc %.4f", epoch + 1, loss, accuracy)
+    return {"final_train_loss": loss, "final_train_accuracy": accuracy}
 
 
 @torch.no_grad()

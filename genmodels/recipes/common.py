@@ -85,6 +85,13 @@ def summed_over_processes(t: torch.Tensor) -> torch.Tensor:
     return t
 
 
+def mean_over_processes(total: float, count: int, device: torch.device) -> float:
+    """A per-example mean over all processes, from each process's own sum (`total`) over the `count` examples of
+    its share (under torchrun a process sees only its share of every batch)."""
+    both = summed_over_processes(torch.tensor([total, count], dtype=torch.float64, device=device))
+    return (both[0] / both[1]).item()
+
+
 def as_on_first_process(t: torch.Tensor) -> torch.Tensor:
     """`t` overwritten, in place, with process 0's value (a change made outside the optimiser, e.g. a reset)."""
     if processes()[1] > 1:

@@ -31,6 +31,7 @@ from .common import (
     classify,
     confident_share,
     data_parallel,
+    mean_over_processes,
     sample_batched,
     summed_over_processes,
 )
@@ -60,7 +61,7 @@ def train_codes(model: nn.Module, x: torch.Tensor, epochs: int, seed: int, lr: f
     for epoch in range(epochs):
         model.train()
         used = torch.zeros(codes, dtype=torch.long, device=x.device)
-        total = 0.0
+        total, seen = 0.0, 0
         for idx in batches(len(x), 64, g):
             xb = data.binarize(x[idx], g)
             logits, code_idx, codebook_loss, commitment_loss = forward(xb)
@@ -70,7 +71,7 @@ def train_codes(model: nn.Module, x: torch.Tensor, epochs: int, seed: int, lr: f
             loss.backward()
             opt.step()
             used += torch.bincount(code_idx.flatten(), minlength=codes)
-            total += bce.item() * len(idx)
+            total, seen = total + bce.item() * len(idx), seen + len(idx)
         sched.step()
         dead = (summed_over_processes(used) == 0).nonzero().squeeze(1)
         if len(dead):
@@ -79,8 +80,9 @@ def train_codes(model: nn.Module, x: torch.Tensor, epochs: int, seed: int, lr: f
                 pick = torch.randint(0, len(z_e), (len(dead),), generator=g).to(x.device)
                 model.quantizer.codebook.weight[dead] = z_e[pick]
                 as_on_first_process(model.quantizer.codebook.weight)
-        log.info("vq epoch %d recon-bce %.2f codes used %d/%d", epoch + 1, total / len(x), (used > 0).sum(), codes)
-    return {"vq_final_recon_bce_nats": total / len(x), "codes_used": int((used > 0).sum())}
+        recon = mean_over_processes(total, seen, x.device)
+        log.info("vq epoch %d recon-bce %.2f codes used %d/%d", epoch + 1, recon, (used > 0).sum(), codes)
+    return {"vq_final_recon_bce_nats": recon, "codes_used": int((used > 0).sum())}
 
 
 class CodePrior(nn.Module):
