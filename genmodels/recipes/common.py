@@ -140,9 +140,7 @@ class LoopState:
             for name, part in self.parts.items():
                 part.load_state_dict(saved["parts"][name])
         except (KeyError, RuntimeError, ValueError, OSError) as e:
-            raise ValueError(
-                f"{self.path} is not a saved state of this model and loop ({e.__class__.__name__})."
-            ) from e
+            raise ValueError(f"{self.path} is not a saved state of this model and loop.") from e
         self.random.set_state(saved["random"])
         return saved["counters"]
 
