@@ -210,6 +210,8 @@ def main(argv: list[str] | None = None) -> None:
         train(args.name, args.data_root, args.out, args.epochs, args.seed, config, **run)
         if joined:
             dist.barrier()  # nobody leaves the group while process 0 still writes
+    except ValueError as e:  # what the recipe refuses to start from (a state file, a saved autoencoder), in its words
+        parser.error(str(e))
     finally:
         if joined:
             dist.destroy_process_group()

@@ -83,10 +83,36 @@ def test_a_vqvae_resumed_at_its_prior_stage_keeps_its_codes(tmp_path):
     assert info["options"] == {"stage": "prior", "lr": 3e-4} and "prior_best_validation_nll_nats" in info
 
 
+@pytest.mark.slow
+def test_a_wider_vqvae_prior_is_fitted_to_a_saved_autoencoders_codes(tmp_path):
+    write_mnist(tmp_path / "data", n_train=256)
+    config = registry.get("vqvae-mnist").tiny_config
+    first = train.train("vqvae-mnist", tmp_path / "data", tmp_path / "a", epochs=1, config=config, limit=128)
+    wider = config | {"prior_channels": 12, "prior_layers": 4}
+    options = {"stage": "prior", "autoencoder": str(tmp_path / "a")}
+    second = train.train("vqvae-mnist", tmp_path / "data", tmp_path / "b", 1, config=wider, limit=128, options=options)
+    before, after = first.state_dict(), second.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in before.items() if not k.startswith("prior."))
+    assert after["prior.head.1.weight"].shape != before["prior.head.1.weight"].shape
+    info = json.loads((tmp_path / "b" / "training.json").read_text())
+    assert info["epochs"] == 1 and info["autoencoder_from"]["epochs"] == 1 and info["options"] == options
+    other = wider | {"codes": 16}  # another codebook: the saved autoencoder does not fit
+    message = "holds no VQ-VAE checkpoint with this model's codes, code size and width."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train.train("vqvae-mnist", tmp_path / "data", tmp_path / "c", 1, config=other, limit=128, options=options)
+    done = subprocess.run(
+        [sys.executable, "-m", "genmodels.train", "vqvae-mnist", "--data-root", tmp_path / "data", "--out",
+         tmp_path / "d", "--tiny", "--limit", "64", "--set", "stage=prior", "--set", f"autoencoder={tmp_path}/none"],
+        cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2 and "none holds no VQ-VAE checkpoint" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"momentum": "0.9"}, "no option momentum; its options: stage='both', lr=0.001"),
+        ({"momentum": "0.9"}, "no option momentum; its options: stage='both', lr=0.001, autoencoder=''"),
         ({"lr": "fast"}, "The option lr takes a number, not 'fast'."),
     ],
 )

@@ -4,7 +4,8 @@ Training, two stages of `epochs` each: (1) the autoencoder on fresh binarisation
 commitment losses, Adam 1e-3 with cosine decay; after each epoch, codes the encoder did not use are restarted at
 random encoder outputs. (2) The prior, with the autoregressive recipe, on the code grids of freshly binarised
 training images (the autoencoder frozen). `stage="prior"` trains the second stage only: a resumed prior goes on
-over the same codes (a resumed autoencoder moves them, and its prior starts over).
+over the same codes (a resumed autoencoder moves them, and its prior starts over). `autoencoder=DIR` starts from the
+encoder, codebook and decoder of the VQ-VAE saved in DIR, so a prior of another size can be fitted to its codes.
 Metrics: −log p(x | z(x)) and the prior's −log p(z(x)) on the fixed-seed binarised test images; their sum bounds
 −log p(x) from above (the encoder is deterministic). Also the share of 1,000 samples (seed 0) the classifier is
 ≥ 90 % sure of, and their class histogram.
@@ -12,8 +13,10 @@ Metrics: −log p(x | z(x)) and the prior's −log p(z(x)) on the fixed-seed bin
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -40,15 +43,35 @@ log = logging.getLogger(__name__)
 
 
 def train_vqvae(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int, stage: str = "both", lr: float = 1e-3
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    seed: int,
+    stage: str = "both",
+    lr: float = 1e-3,
+    autoencoder: str = "",
 ) -> dict:
     if stage not in ("both", "autoencoder", "prior"):
         raise ValueError(f"A VQ-VAE trains stage both, autoencoder or prior, not {stage!r}.")
-    stats = train_codes(model, x, epochs, seed, lr) if stage != "prior" else {}
+    stats = start_from_autoencoder(model, Path(autoencoder)) if autoencoder else {}
+    stats |= train_codes(model, x, epochs, seed, lr) if stage != "prior" else {}
     model.eval()
     if stage != "autoencoder":
         stats |= {f"prior_{k}": v for k, v in train_autoregressive(CodePrior(model), x, y, epochs, seed, lr).items()}
     return stats
+
+
+def start_from_autoencoder(model: nn.Module, folder: Path) -> dict:
+    """Put the encoder, codebook and decoder of the VQ-VAE checkpoint in `folder` into `model`, whose prior may have
+    another size; returns that run's record for the card (its epochs and wall time are its own, not added here)."""
+    try:
+        saved = type(model).from_pretrained(folder, strict=True).state_dict()
+        model.load_state_dict({k: v for k, v in saved.items() if not k.startswith("prior.")}, strict=False)
+        record = json.loads((folder / "training.json").read_text())
+    except (OSError, RuntimeError, ValueError) as e:  # no checkpoint there, or codes, code size or width differ
+        raise ValueError(f"{folder} holds no VQ-VAE checkpoint with this model's codes, code size and width.") from e
+    return {"autoencoder_from": record}
 
 
 def train_codes(model: nn.Module, x: torch.Tensor, epochs: int, seed: int, lr: float) -> dict:
@@ -172,7 +195,7 @@ VQVAE = Recipe(
     evaluate,
     badge,
     epochs=15,
-    config=dict(prior_vertical_residual=True),
+    config=dict(prior_channels=96, prior_vertical_residual=True),
     tiny_config=dict(codes=8, code_dim=4, width=4, prior_channels=8, prior_layers=3, prior_vertical_residual=True),
     samples=True,
     encodes=True,
