@@ -195,7 +195,7 @@ VQVAE = Recipe(
     evaluate,
     badge,
     epochs=15,
-    config=dict(prior_channels=96, prior_vertical_residual=True),
+    config=dict(prior_vertical_residual=True),
     tiny_config=dict(codes=8, code_dim=4, width=4, prior_channels=8, prior_layers=3, prior_vertical_residual=True),
     samples=True,
     encodes=True,
