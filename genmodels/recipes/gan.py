@@ -229,7 +229,7 @@ WGAN_GP = _gan(
         critic_loss=wgan_gp_critic_loss,
         generator_loss=partial(losses.generator_loss, kind="wasserstein"),
     ),
-    epochs=25,
+    epochs=60,
     config=dict(depth=2),
 )
 BIGAN = _gan(
