@@ -758,6 +758,18 @@ def test_browser_latent_walk_arithmetic_encode(browser_page, app_url, width):
     expect(page.locator("#lt-encoded img")).to_have_count(4, timeout=120_000)
     expect(page.locator(".toast-body")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / f"latent-encode-{width}.png"), full_page=True)
+    # directions: the start is drawn as the sub-tab opens; the slider (keyboard: 4 steps of 0.25) moves it
+    page.get_by_role("tab", name="Directions", exact=True).click()
+    expect(page.locator("#lt-moved img")).to_be_visible(timeout=30_000)
+    expect(page.locator("#lt-moved-caption")).to_contain_text("reads ", timeout=30_000)
+    start = page.locator("#lt-moved-caption").inner_text()
+    page.locator("#lt-amount input[type=range]").focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("#lt-amount input[type=number]")).to_have_value("1")
+    expect(page.locator("#lt-moved-caption")).not_to_have_text(start, timeout=30_000)
+    expect(page.locator(".toast-body")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / f"latent-directions-{width}.png"), full_page=True)
     # the 2D map: a click on a tile of the decoded manifold decodes that point
     page.get_by_role("tab", name="Autoencoders", exact=True).click()
     page.locator("#lt-map").click()

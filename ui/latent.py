@@ -186,7 +186,7 @@ def build(demo: gr.Blocks) -> None:
                         encode_table = gr.Markdown(elem_id="lt-encode-table")
                         with gr.Accordion("Details (JSON)", open=False):
                             encode_json = gr.JSON(elem_id="lt-encode-json")
-                    with gr.Tab("Directions", id="lt-dir-tab"):
+                    with gr.Tab("Directions", id="lt-dir-tab") as directions_tab:
                         with gr.Row():
                             d_source, d_seed = _operand("Start", "seed", 0, "dir")
                             which = gr.Dropdown(list(latent.DIRECTIONS), value="thickness", label="Direction")
@@ -257,8 +257,14 @@ def build(demo: gr.Blocks) -> None:
             trigger_mode="always_last",
             show_progress="hidden",
         )
-        for control in (which, d_source, d_seed):
-            control.change(run_direction, direction_inputs, [moved, moved_caption], api_name=False, preprocess=False)
+        gr.on(  # the picture is there when the sub-tab opens, and follows the model and the other controls
+            [directions_tab.select, model.change, *(c.change for c in (which, d_source, d_seed))],
+            run_direction,
+            direction_inputs,
+            [moved, moved_caption],
+            api_name=False,
+            preprocess=False,
+        )
         extent = gr.State([])
         map_button.click(
             run_map,
