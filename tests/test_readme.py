@@ -60,7 +60,7 @@ def test_model_table_matches_the_cards(name):
     if "nll_bound_nats" in metrics:
         parts = f"recon {metrics['recon_bce_nats']:.1f} + prior {metrics['prior_nll_nats']:.1f}"
         assert f"NLL ≤ {metrics['nll_bound_nats']:.1f} nats ({parts})" in row
-        assert f"{metrics['confident_samples']:.0%} of samples" in row
+        assert f"{metrics['confident_samples']:.1%} of samples" in row
 
 
 def test_space_front_matter():
