@@ -270,19 +270,47 @@ def test_each_process_takes_its_own_share_of_every_global_batch(monkeypatch):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist"])
-def test_a_gan_stopped_and_started_again_from_its_state_ends_where_an_unbroken_run_does(name, tmp_path):
+def test_a_gan_stopped_and_started_again_from_its_state_ends_where_an_unbroken_run_does(name, tmp_path, monkeypatch):
+    """Stopped (as by Ctrl-C) once epoch 1 is saved, then started again: the same weights as a run never stopped, the
+    WGAN-GP's learning-rate decay (the last third of the steps) included."""
+    from genmodels.recipes import common
+
     write_mnist(tmp_path / "data", n_train=256)
     config, state = registry.get(name).tiny_config, tmp_path / "run.state"
     run = dict(config=config, limit=192)
     unbroken = train.train(name, tmp_path / "data", tmp_path / "a", 3, **run)
-    train.train(name, tmp_path / "data", tmp_path / "b", 1, **run, state=state)  # stopped after epoch 1
+    save = common.LoopState.save
+
+    def save_then_stop(self, **counters):
+        save(self, **counters)
+        if counters["epoch"] == 1:
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(common.LoopState, "save", save_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            train.train(name, tmp_path / "data", tmp_path / "b", 3, **run, state=state)
     again = train.train(name, tmp_path / "data", tmp_path / "c", 3, **run, state=state)
     for a, b in zip(unbroken.state_dict().values(), again.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     info = json.loads((tmp_path / "c" / "training.json").read_text())
     assert info["epochs"] == 3 and info["continued_from_epoch"] == 1
     assert info["generator_steps"] == json.loads((tmp_path / "a" / "training.json").read_text())["generator_steps"]
-    assert torch.load(state, weights_only=True)["counters"]["epoch"] == 3
+    saved = torch.load(state, weights_only=True)
+    assert saved["counters"]["epoch"] == 3
+    last_rate = saved["parts"]["opt_g"]["param_groups"][0]["lr"]  # set before the last of 9 critic steps (3 an epoch)
+    if name == "wgan-gp-mnist":
+        assert last_rate == pytest.approx(1e-4 * common.linear_decay(8 / 9, 2 / 3)) and last_rate < 1e-4 / 2
+        assert info["learning_rate"] == "0.0001, falling linearly to 0 after 67% of the steps"
+    else:
+        assert last_rate == 2e-4 and info["learning_rate"] == "0.0002"
+
+
+def test_a_learning_rate_decay_holds_then_falls_linearly_to_zero():
+    from genmodels.recipes.common import linear_decay
+
+    assert [linear_decay(p, 0.5) for p in (0, 0.5, 0.75, 1)] == [1, 1, 0.5, 0]
+    assert linear_decay(0.9, 1.0) == 1 and linear_decay(0.8, 0.6) == pytest.approx(0.5)
 
 
 @pytest.mark.slow

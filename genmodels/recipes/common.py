@@ -158,10 +158,17 @@ class LoopState:
         os.replace(partial, self.path)
 
 
+def linear_decay(progress: float, start: float) -> float:
+    """A learning-rate factor at `progress` (0 … 1) through a run: 1 until `start`, then linearly down to 0 at the end
+    (`start` 1: constant)."""
+    return 1.0 if start >= 1 else min(1.0, (1 - progress) / (1 - start))
+
+
 def decay_over_second_half(optimizers: list[torch.optim.Optimizer], total_steps: int) -> list:
     """Schedulers that keep each learning rate for the first half of `total_steps`, then decay it linearly to 0."""
-    decay = lambda step: min(1.0, 2 - 2 * step / total_steps)  # noqa: E731
-    return [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in optimizers]
+    return [
+        torch.optim.lr_scheduler.LambdaLR(o, lambda step: linear_decay(step / total_steps, 0.5)) for o in optimizers
+    ]
 
 
 def frechet_distance(a: torch.Tensor, b: torch.Tensor) -> float:

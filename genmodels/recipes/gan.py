@@ -4,14 +4,14 @@ and the BiGAN (Donahue et al. 2017), the same generator with an encoder, judged 
 Training: `critic_steps` discriminator updates per generator update, images in [-1, 1], Adam. DCGAN: batch-norm
 discriminator, non-saturating generator loss, one-sided label smoothing (real targets 0.9, Salimans et al. 2016), lr
 2e-4, β = (0.5, 0.999). WGAN-GP: layer-norm critic (no batch statistics under a per-sample penalty), λ = 10, 5 critic
-steps, lr 1e-4, β = (0.0, 0.9). Both generators have two 3×3 convolutions at 7×7 and two at 14×14 (depth 2): 15
-DCGAN epochs of it beat 30 without them on every sample metric (and 15 with one of each on FD, precision and the
-confident share), 25 WGAN-GP epochs beat 31 without them on all but precision. The checkpoint holds the generator
-only (it alone samples): an exponential moving average of its weights (decay 0.999, warmed up; Yazıcı et al. 2019,
-arXiv:1806.04498), its batch-norm statistics measured afresh on 100 batches of z drawn from their own seed (seed + 1,
-so they do not depend on where the loop stopped): averaging irons out the generator's step-to-step oscillation, the
-reason GAN samples wobble in quality from one step to the next. A run's state file (`--state`) keeps the critic, the
-optimisers and the random stream too, so a stopped run goes on where it was.
+steps, lr 1e-4 for the first two thirds of the steps, then falling linearly to 0, β = (0.0, 0.9). Both generators have
+two 3×3 convolutions at 7×7 and two at 14×14 (depth 2): 15 DCGAN epochs of it beat 30 without them on every sample
+metric (and 15 with one of each on FD, precision and the confident share), 25 WGAN-GP epochs beat 31 without them on all
+but precision. The checkpoint holds the generator only (it alone samples): an exponential moving average of its weights
+(decay 0.999, warmed up; Yazıcı et al. 2019, arXiv:1806.04498), its batch-norm statistics measured afresh on 100 batches
+of z drawn from their own seed (seed + 1, so they do not depend on where the loop stopped): averaging irons out the
+generator's step-to-step oscillation, the reason GAN samples wobble in quality from one step to the next. A run's state
+file (`--state`) keeps the critic, the optimisers and the random stream too, so a stopped run goes on where it was.
 BiGAN: the DCGAN settings, a joint discriminator D(x, z), generator and encoder updated together with the labels
 swapped (non-saturating).
 Metrics: the Fréchet distance in the classifier's feature space between 1,000 samples (seed 0) and the test images,
@@ -43,6 +43,7 @@ from .common import (
     classify,
     data_parallel,
     frechet_distance,
+    linear_decay,
     sample_batched,
     shard,
 )
@@ -78,13 +79,16 @@ def train_gan(
     critic_loss: Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor],
     generator_loss: Callable[[torch.Tensor], torch.Tensor],
     ema_decay: float = 0.999,
+    decay_from: float = 1.0,
     state: str | Path | None = None,
 ) -> dict:
     """The shared GAN loop; `critic_loss(critic, real, fake, generator)` and `generator_loss(scores)` set the kind.
     `model` ends holding the moving average of its weights.
 
     `state`: a file the loop's whole state (generator, critic, average, optimisers, random stream) is written to
-    after every epoch; a loop started with an existing one goes on from it, as if it had never stopped."""
+    after every epoch; a loop started with an existing one goes on from it, as if it had never stopped.
+    `decay_from`: the share of the run's steps after which both learning rates fall linearly to 0 (1: constant); the
+    rate follows the step count, so a run that goes on from a state file lands on the same schedule."""
     g = cpu_generator(seed)
     averaged = swa_utils.AveragedModel(model, avg_fn=ema(ema_decay), use_buffers=False)
     critic = init_parameters(GANDiscriminator(width=model.width, norm=norm), g).to(x.device)
@@ -99,6 +103,7 @@ def train_gan(
     if done.get("epoch", 0) > epochs:
         raise ValueError(f"{state} is already at epoch {done['epoch']}, past the {epochs} asked for.")
     batch, step, first = 64, done.get("step", 0), done.get("epoch", 0)
+    total_steps = epochs * (len(x) // batch)
     d_loss, g_loss = (torch.tensor(done.get(k, float("nan"))) for k in ("d_loss", "g_loss"))
     start, earlier = time.perf_counter(), done.get("wall_time_s", 0.0)
     d_step = data_parallel(critic, lambda d, real, fake: critic_loss(d, real, fake, g))
@@ -107,6 +112,8 @@ def train_gan(
         model.train()
         critic.train()
         for idx in batches(len(x), batch, g):
+            for group in (*opt_g.param_groups, *opt_d.param_groups):
+                group["lr"] = lr * linear_decay(step / total_steps, decay_from)
             z = shard(model.prior_sample(batch, g))
             d_loss = d_step(x[idx], model(z).detach())
             opt_d.zero_grad(set_to_none=True)
@@ -132,6 +139,8 @@ def train_gan(
     return {
         **({"continued_from_epoch": first, "earlier_wall_time_s": earlier} if first else {}),
         "generator_weights": f"moving average, decay {ema_decay}",
+        "learning_rate": f"{lr:g}"
+        + (f", falling linearly to 0 after {decay_from:.0%} of the steps" if decay_from < 1 else ""),
         "critic_steps_per_generator_step": critic_steps,
         "generator_steps": step // critic_steps,
         "final_d_loss": d_loss.item(),
@@ -228,8 +237,9 @@ WGAN_GP = _gan(
         betas=(0.0, 0.9),
         critic_loss=wgan_gp_critic_loss,
         generator_loss=partial(losses.generator_loss, kind="wasserstein"),
+        decay_from=2 / 3,
     ),
-    epochs=60,
+    epochs=90,
     config=dict(depth=2),
 )
 BIGAN = _gan(
