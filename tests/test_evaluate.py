@@ -106,14 +106,11 @@ def test_shipped_vae_elbo():
 
 @pytest.mark.slow
 @needs_data
-@pytest.mark.parametrize(
-    "name, smallest, confident, precision", [("dcgan-mnist", 0.07, 0.85, 0.7), ("wgan-gp-mnist", 0.07, 0.82, 0.7)]
-)
-def test_shipped_gans_cover_every_class(name, smallest, confident, precision):
+@pytest.mark.parametrize("name", ["dcgan-mnist", "wgan-gp-mnist"])
+def test_shipped_gans_cover_every_class(name):
     out = run_cli(name)  # issue 16's bars: every class >= 7 %, >= 85 % confident, precision >= 0.7, recall >= 0.5
-    assert len(out["class_histogram"]) == 10 and min(out["class_histogram"]) >= smallest, out  # the DCGAN meets all;
-    # the WGAN-GP all but the confident share (83.4 %)
-    assert out["confident_samples"] >= confident and out["precision"] >= precision and out["recall"] >= 0.5, out
+    assert len(out["class_histogram"]) == 10 and min(out["class_histogram"]) >= 0.07, out
+    assert out["confident_samples"] >= 0.85 and out["precision"] >= 0.7 and out["recall"] >= 0.5, out
     assert out["fd"] > 0
 
 

@@ -239,7 +239,7 @@ WGAN_GP = _gan(
         generator_loss=partial(losses.generator_loss, kind="wasserstein"),
         decay_from=2 / 3,
     ),
-    epochs=90,
+    epochs=120,
     config=dict(depth=2),
 )
 BIGAN = _gan(
