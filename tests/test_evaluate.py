@@ -140,9 +140,9 @@ def test_shipped_autoregressive_models_reach_their_nll(name, bar):
 @needs_data
 def test_shipped_vqvae_samples_are_digits():
     out = run_cli("vqvae-mnist")
-    # the classifier is ≥ 90 % confident on ≥ 80 % of 1,000 samples drawn from the PixelCNN prior (82.5 % shipped;
+    # the classifier is ≥ 90 % confident on ≥ 83 % of 1,000 samples drawn from the PixelCNN prior (84.8 % shipped;
     # issue 16's bar is 85 %)
-    assert out["confident_samples"] >= 0.80, out
+    assert out["confident_samples"] >= 0.83, out
     assert out["nll_bound_nats"] == pytest.approx(out["recon_bce_nats"] + out["prior_nll_nats"], abs=0.01)
     assert min(out["class_histogram"]) > 0.03, "every digit shows up among the samples"
 
