@@ -306,7 +306,14 @@ class ImageFlow(Flow, ImageModel):
       `generator` (seed 0 when None, so one image always gets one score); nats, see the module docstring.
     - `sample(n, generator, temperature)`: z from the prior with its scale times `temperature`, clamped to [0, 1].
     The prior is N(0, I); NICE overrides `prior_log_prob` / `prior_sample` with its logistic one.
+
+    `inverse` holds every layer's output within ±`INVERSE_LIMIT`: a latent far from the data's (a hot sample at
+    temperature 1.2) can make a coupling divide by a scale near 0 and overflow, and the pixels it reaches then saturate
+    instead of turning the whole image into NaN. Real digits stay far inside the limit (the largest |h| on the test
+    images: NICE 1,340, RealNVP 47, Glow 11), so the inverse stays exact.
     """
+
+    INVERSE_LIMIT = 1e6
 
     image_shape = (1, 28, 28)
     latent_shape = (784,)
@@ -344,10 +351,15 @@ class ImageFlow(Flow, ImageModel):
         h = parts[-1]
         for i in reversed(range(len(self.levels))):
             if i < len(self.splits):
-                h = self.splits[i].inverse(h, parts[i])
+                h = self.held(self.splits[i].inverse(h, parts[i]))
             for layer in reversed(self.levels[i]):
-                h = layer.inverse(h)
+                h = self.held(layer.inverse(h))
         return self.preprocess.inverse(h)
+
+    def held(self, h: torch.Tensor) -> torch.Tensor:
+        """h within ±INVERSE_LIMIT, overflow included (see the class docstring)."""
+        limit = self.INVERSE_LIMIT
+        return torch.nan_to_num(h, nan=0.0, posinf=limit, neginf=-limit).clamp(-limit, limit)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The latent (n, 784) of images x in [0, 1], taken as they are (no noise): `decode` gives x back."""
