@@ -140,9 +140,9 @@ def test_shipped_autoregressive_models_reach_their_nll(name, bar):
 @needs_data
 def test_shipped_vqvae_samples_are_digits():
     out = run_cli("vqvae-mnist")
-    # the classifier is ≥ 90 % confident on ≥ 83 % of 1,000 samples drawn from the PixelCNN prior (84.8 % shipped;
-    # issue 16's bar is 85 %)
-    assert out["confident_samples"] >= 0.83, out
+    # issue 16's bar: the classifier is ≥ 90 % confident on ≥ 85 % of 1,000 samples drawn from the PixelCNN prior at
+    # evaluate's seed (85.1 % shipped; 84.2 % averaged over sample seeds 0-7, so the margin is inside the seed noise)
+    assert out["confident_samples"] >= 0.85, out
     assert out["nll_bound_nats"] == pytest.approx(out["recon_bce_nats"] + out["prior_nll_nats"], abs=0.01)
     assert min(out["class_histogram"]) > 0.03, "every digit shows up among the samples"
 
@@ -171,7 +171,7 @@ NOT_YET = "issue 13: short of the bar after 2–3 h of CPU training (see the mod
     [
         ("nice-mnist", 4.5),
         pytest.param("realnvp-mnist", 1.35, marks=pytest.mark.xfail(strict=True, reason=NOT_YET)),
-        pytest.param("glow-mnist", 1.25, marks=pytest.mark.xfail(strict=True, reason=NOT_YET)),
+        ("glow-mnist", 1.25),
     ],
 )
 def test_shipped_flows_reach_the_issues_bits_per_dim(name, bar):
