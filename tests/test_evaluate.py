@@ -163,7 +163,7 @@ def test_shipped_flows_measure_what_their_cards_say(name):
         assert out["sample_temperature"] == 0.7 and out["confident_samples"] >= 0.5, out
 
 
-NOT_YET = "issue 13: RealNVP 1.36 bits/dim after 3.5 h of CPU training (see its card); needs a longer (GPU) run"
+NOT_YET = "issue 13: RealNVP 1.357 bits/dim after 4 h of CPU training (see its card); needs a longer (GPU) run"
 
 
 @pytest.mark.parametrize(

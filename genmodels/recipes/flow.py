@@ -1,11 +1,11 @@
 """The image flows (NICE, RealNVP, Glow): maximum likelihood on dequantised 8-bit MNIST, measured in bits/dim.
 
 Training: every batch gets fresh uniform dequantisation noise; the loss is the bits per dimension of the batch
-(−log_prob / (784 ln 2)). Adam with a linear warm-up over the first 500 steps and a cosine decay to zero, batch 64,
-gradient norm clipped at 50. 2,000 images of the train split are held out (dequantisation seed 0) and the weights
-with the best bits/dim there are kept. Glow's ActNorm layers start from the first 64 training images (data-dependent,
-the same on every process when training runs on several). Ctrl-C (SIGINT) ends training early and the best epoch so
-far is saved; `--resume` goes on from a saved checkpoint.
+(−log_prob / (784 ln 2)). Adam at 1e-3 (`--set lr=...`) with a linear warm-up over the first 500 steps and a cosine
+decay to zero, batch 64, gradient norm clipped at 50. 2,000 images of the train split are held out (dequantisation
+seed 0) and the weights with the best bits/dim there are kept. Glow's ActNorm layers start from the first 64 training
+images (data-dependent, the same on every process when training runs on several). Ctrl-C (SIGINT) ends training early
+and the best epoch so far is saved; `--resume` goes on from a saved checkpoint.
 Metrics: bits/dim on the test images with one fixed dequantisation (seed 0), the same draw for every flow; for NICE
 also the log-likelihood in the paper's units (nats on [0, 1]^784); and what the classifier makes of 1,000 samples
 (seed 0) at the family's default temperature.
@@ -31,12 +31,12 @@ BATCH, WARMUP, CLIP, N_VAL = 64, 500, 50.0, 2000
 DEFAULT_TEMPERATURE = 0.7  # Glow's reduced temperature, also RealNVP's here; NICE draws at 1
 
 
-def train_flow(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> dict:
+def train_flow(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int, lr: float = 1e-3) -> dict:
     g = cpu_generator(seed)
     n_val = min(N_VAL, len(x) // 10)
     x_train, x_val = x[n_val:], x[:n_val]
     total = max(1, epochs * (len(x_train) // BATCH))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     lr_at = lambda step: min(1.0, (step + 1) / WARMUP) * 0.5 * (1 + math.cos(math.pi * step / total))  # noqa: E731
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     best = KeepBest(model, lower_is_better=True)
