@@ -54,7 +54,7 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     if torch.sin(omega).abs() < 1e-6:
         return lerp(a, b, t)
     wa, wb = torch.sin((1 - t64) * omega) / torch.sin(omega), torch.sin(t64 * omega) / torch.sin(omega)
-    return (wa[:, None] * a64 + wb[:, None] * b64).to(a.dtype)
+    return (wa[:, None] * a64 + wb[:, None] * b64).to(torch.promote_types(a.dtype, b.dtype))
 
 
 def ink(x: torch.Tensor) -> torch.Tensor:
@@ -114,7 +114,7 @@ def pairs(name: str, images: int, data_root: str | Path | None) -> tuple[torch.T
         x, y = data.load_mnist(data_root, "train")
         x, y = data.to_unit(x[:images]), y[:images]
         z = torch.cat([space.encode(model, c.to(model.device)).cpu() for c in x.split(500)])
-        return z.flatten(1), x, y
+        return z.flatten(1).float(), x, y
     g = cpu_generator(0)
     z = torch.cat([space.draw(model, min(500, images - i), g).cpu() for i in range(0, images, 500)])
     x = torch.cat([space.decode(model, c.to(model.device)).cpu() for c in z.split(500)])

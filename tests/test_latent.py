@@ -113,6 +113,16 @@ def test_flow_encode_decode_is_exact_through_the_tab():
         assert r["mse"] < 1e-8, r["model"]
 
 
+def test_a_flow_walk_keeps_your_digit_in_float64_to_its_last_frame():
+    """float32 rounding can miss a digit a flow squeezes hard (recipes/flow.py; test_flows checks all 1,000 test
+    digits), so a flow's z stays float64 from the encoder to the walk's last frame, a float32 seed at the other end."""
+    a, b = tasks.latent_of("glow-mnist", "seed", 0), tasks.latent_of("glow-mnist", "your digit", 0, DIGIT)
+    assert b.dtype == torch.float64
+    t = torch.linspace(0, 1, 3)
+    for walk in (latent.lerp(a, b, t), latent.slerp(a, b, t)):
+        assert walk.dtype == torch.float64 and torch.equal(walk[-1], b)
+
+
 def test_encode_streams_the_gan_optimisation_and_keeps_every_model():
     stream = list(tasks.encode_stream(["dcgan-mnist", "bigan-mnist", "vae-mnist"], DIGIT, steps=40))
     assert any("step" in s[-1] for s in stream), "the optimisation's progress streams"

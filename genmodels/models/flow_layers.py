@@ -6,7 +6,9 @@ log|det ∂h'/∂h| per example, and `inverse(h') -> h`. A layer that changes th
 An `ImageFlow` is: a preprocessing layer (the logit, or nothing), then levels of layers; every level but the last ends
 in a `Split` that factors half the channels out to the latent (Dinh et al. 2017, "multi-scale architecture"). The
 latent z is every factored-out part and the last level's output, flattened and concatenated in that order: one
-(n, 784) vector per image for MNIST, `encode(x)` gives it and `decode(z)` inverts it exactly.
+(n, 784) vector per image for MNIST, `encode(x)` gives it and `decode(z)` inverts it exactly (up to
+rounding, which a digit a coupling squeezed hard can blow up in float32: the Latent tab runs flows in float64, see
+recipes/flow.py).
 
 Data are 8-bit MNIST with uniform dequantisation: a pixel with value k in 0..255 is u = (k + v) / 256, v ~ U(0, 1),
 and the flow is a density on u ∈ [0, 1]^784. `log_prob(x)` is log p(u) − 784 log 256: the continuous density moved to
@@ -309,8 +311,8 @@ class ImageFlow(Flow, ImageModel):
 
     `inverse` holds every layer's output within ±`INVERSE_LIMIT`: a latent far from the data's (a hot sample at
     temperature 1.2) can make a coupling divide by a scale near 0 and overflow, and the pixels it reaches then saturate
-    instead of turning the whole image into NaN. Real digits stay far inside the limit (the largest |h| on the test
-    images: NICE 1,340, RealNVP 47, Glow 11), so the inverse stays exact.
+    instead of turning the whole image into NaN. Real digits stay far inside the limit (the largest |h| it sees on
+    the test images: NICE 1.7, RealNVP 47, Glow 27), so the inverse stays exact.
     """
 
     INVERSE_LIMIT = 1e6

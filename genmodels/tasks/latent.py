@@ -142,7 +142,8 @@ def latent_of(name: str, source: object, seed: object = 0, image: object = None)
                 z = _inverted(name, file_path(image, "Your digit"), as_seed(seed))
         else:
             z = latent.load(name)["class_means"][int(source.split()[-1])]
-    return z.reshape(-1).float().cpu()
+    z = z.reshape(-1).cpu()
+    return z if z.dtype == torch.float64 else z.float()  # a flow's z stays float64: its decoder needs every digit
 
 
 @functools.lru_cache(maxsize=32)
