@@ -284,3 +284,15 @@ def test_shipped_flows_give_every_test_digit_back_through_the_latent_tab(name):
         back = torch.cat([space.decode(model, space.encode(model, c)) for c in x.split(250)])
     error = (back - x).flatten(1).abs().max(1).values
     assert error.max() <= 1e-4, (int(error.argmax()), float(error.max()))
+
+
+def test_a_flow_latent_decodes_in_the_precision_of_its_z():
+    """An encoded digit's z (float64) is decoded in float64; a seed's draw (float32) in float32, as the Sample tab."""
+    from genmodels import hub
+
+    model, space = hub.cached("glow-mnist"), registry.get("glow-mnist").recipe.latent
+    seed = space.draw(model, 2, cpu_generator(0))
+    with torch.no_grad():
+        assert seed.dtype == torch.float32 and space.decode(model, seed).dtype == torch.float32
+        digit = space.decode(model, seed)
+        assert space.decode(model, space.encode(model, digit)).dtype == torch.float64
