@@ -163,20 +163,17 @@ def test_shipped_flows_measure_what_their_cards_say(name):
         assert out["sample_temperature"] == 0.7 and out["confident_samples"] >= 0.5, out
 
 
-NOT_YET = "issue 13: RealNVP 1.357 bits/dim after 4 h of CPU training (see its card); needs a longer (GPU) run"
-
-
 @pytest.mark.parametrize(
     "name, bar",
     [
         ("nice-mnist", 4.5),
-        pytest.param("realnvp-mnist", 1.35, marks=pytest.mark.xfail(strict=True, reason=NOT_YET)),
+        ("realnvp-mnist", 1.35),
         ("glow-mnist", 1.25),
     ],
 )
 def test_shipped_flows_reach_the_issues_bits_per_dim(name, bar):
     """The issue's bars on the 1,000 test images (papers: NICE 4.36, RealNVP 1.06, Glow 1.05); the card's numbers are
-    checked against the CLI above. Strict: a model that reaches its bar fails here until the mark goes."""
+    checked against the CLI above."""
     card = json.loads((REPO / "checkpoints" / name / "metrics.json").read_text())
     assert card["bits_per_dim"] <= bar, card
 
