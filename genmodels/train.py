@@ -1,7 +1,8 @@
 """Train a catalogued model with its recipe, and the CLI for it.
 
     python -m genmodels.train NAME --data-root DIR --out DIR [--epochs N] [--seed S] [--threads T] [--resume DIR]
-                              [--state FILE] [--set KEY=VALUE ...]     (the recipe's own options, e.g. --set lr=3e-4)
+                              [--deeper LAYERS] [--state FILE] [--set KEY=VALUE ...]
+                              (--set: the recipe's own options, e.g. --set lr=3e-4)
     torchrun --nproc_per_node 4 -m genmodels.train NAME ...      (4 GPUs, or 4 CPU processes)
 
 Under torchrun every family trains data-parallel (DistributedDataParallel; NCCL on GPUs, one per process, else
@@ -13,9 +14,10 @@ The loop, its losses, the default config and epochs are the model's recipe (`gen
 wall time, the recipe's own statistics) into --out; `python -m genmodels.evaluate NAME --card` then adds the
 held-out metrics and writes the model card.
 
-`--resume` starts a new run from saved weights. `--state FILE` (GANs, whose critic is not in the checkpoint) keeps the
-loop's whole state in FILE after every epoch: the same command started again after a stop goes on where the run was,
-to the weights an unbroken run reaches.
+`--resume` starts a new run from saved weights; with `--deeper LAYERS` (a PixelCNN) the saved net first grows to
+LAYERS blocks, the new ones starting as the identity, so the run goes on from the saved likelihood.
+`--state FILE` (GANs, whose critic is not in the checkpoint) keeps the loop's whole state in FILE after every epoch:
+the same command started again after a stop goes on where the run was, to the weights an unbroken run reaches.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def train(
     resume: str | Path | None = None,
     options: dict | None = None,
     state: str | Path | None = None,
+    deeper: int | None = None,
 ) -> nn.Module:
     """Train model `name` on MNIST's train split and save it (weights, config, training.json) into `out`.
 
@@ -62,6 +65,7 @@ def train(
             lower learning rate, a VQ-VAE's stage); recorded in training.json.
         state: a file for the loop's whole state, written after every epoch and gone on from when it exists (only
             for recipes whose trainer takes `state`).
+        deeper: with `resume`, grow the saved net to this many layers first (models with a `deeper` method).
     """
     entry = registry.get(name)
     recipe = entry.recipe
@@ -70,6 +74,7 @@ def train(
     epochs = recipe.epochs if epochs is None else epochs
     options = trainer_options(recipe.train, options or {})
     kept = state_option(name, state, resume)
+    deeper_option(name, deeper, resume)
     rank, world = processes()
     device = default_device()  # under torchrun with GPUs: this process's own (see join_processes)
     images, labels = data.load_mnist(data_root, "train")
@@ -81,6 +86,8 @@ def train(
         # Continue from a saved checkpoint (weights and config); GAN critics are not saved and start afresh.
         model = entry.cls.from_pretrained(resume, strict=True).to(device)
         previous = json.loads((Path(resume) / "training.json").read_text())
+        if deeper:
+            model = model.deeper(deeper)
     else:
         model = init_parameters(entry.cls(**(config or recipe.config)), cpu_generator(seed)).to(device)
     start = time.perf_counter()
@@ -107,6 +114,7 @@ def train(
         "torch_threads": torch.get_num_threads(),
         "wall_time_s": round(wall, 1),
         **({"options": options} if options else {}),
+        **({"deepened_to_layers": deeper} if deeper else {}),
         **stats,
     }
     if previous:
@@ -125,6 +133,16 @@ def state_option(name: str, state: str | Path | None, resume: str | Path | None)
     if "state" not in inspect.signature(registry.get(name).recipe.train).parameters:
         raise ValueError(f"{name}'s loop keeps no state file; --resume continues from its saved weights.")
     return {"state": Path(state)}
+
+
+def deeper_option(name: str, deeper: int | None, resume: str | Path | None) -> None:
+    """A ValueError, in our words, when --deeper cannot be done: no checkpoint to grow, or a model that cannot grow."""
+    if not deeper:
+        return
+    if not resume:
+        raise ValueError("--deeper grows a trained net: give the checkpoint to grow with --resume.")
+    if not hasattr(registry.get(name).cls, "deeper"):
+        raise ValueError(f"{name} cannot grow deeper (only the PixelCNN can); drop --deeper.")
 
 
 def trainer_options(trainer, options: dict) -> dict:
@@ -184,6 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--resume", default=None, help="checkpoint folder to continue training from")
+    parser.add_argument("--deeper", type=int, default=None, help="with --resume: grow the net to this many layers")
     parser.add_argument("--state", default=None, help="GANs: keep the loop's state here; go on from it if it exists")
     parser.add_argument("--limit", type=int, default=None, help="only the first N training images (quick checks)")
     parser.add_argument("--tiny", action="store_true", help="the recipe's tiny model (quick checks)")
@@ -202,11 +221,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         trainer_options(registry.get(args.name).recipe.train, options)
         state_option(args.name, args.state, args.resume)
+        deeper_option(args.name, args.deeper, args.resume)
     except ValueError as e:
         parser.error(str(e))
     joined = join_processes()
     try:
-        run = dict(limit=args.limit, resume=args.resume, options=options, state=args.state)
+        run = dict(limit=args.limit, resume=args.resume, options=options, state=args.state, deeper=args.deeper)
         train(args.name, args.data_root, args.out, args.epochs, args.seed, config, **run)
         if joined:
             dist.barrier()  # nobody leaves the group while process 0 still writes

@@ -178,3 +178,23 @@ def test_vqvae_straight_through_and_codes():
     assert torch.equal(codes[:, 0], d.argmin(-1)), "each vector goes to its nearest code"
     bound = model.log_prob(x)
     assert torch.allclose(bound, -model.recon_bce(x) + model.prior.log_prob(codes.float()))
+
+
+def test_ctrl_c_ends_autoregressive_training_and_keeps_the_best_epoch():
+    from genmodels.models.base import cpu_generator, init_parameters
+
+    entry = registry.get("pixelcnn-mnist")
+    model = init_parameters(entry.cls(**entry.tiny_config), cpu_generator(0))
+    score, calls = model.log_prob, []
+
+    def interrupted_in_epoch_two(x, condition=None):
+        calls.append(len(x))
+        if len(calls) == 7:  # epoch 1: four full batches and the held-out score; epoch 2: Ctrl-C in its second batch
+            raise KeyboardInterrupt
+        return score(x, condition=condition)
+
+    model.log_prob = interrupted_in_epoch_two
+    x = torch.rand(160, 1, 28, 28, generator=cpu_generator(0))  # 10 held out, 150 in batches of 32
+    stats = entry.recipe.train(model, x, torch.zeros(160, dtype=torch.long), 4, 0)
+    assert calls[:5] == [32, 32, 32, 32, 10]
+    assert stats["stopped_early_after_epochs"] == 1 and stats["best_epoch"] == 1

@@ -69,6 +69,37 @@ def test_resume_continues_from_a_checkpoint(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_pixelcnn_resumed_deeper_starts_at_its_likelihood_and_goes_on(tmp_path):
+    write_mnist(tmp_path / "data", n_train=256)
+    config = registry.get("pixelcnn-mnist").tiny_config  # 2 blocks
+    first = train.train("pixelcnn-mnist", tmp_path / "data", tmp_path / "a", 1, config=config, limit=128)
+    grown = first.deeper(5)
+    x = (torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(0)) < 0.2).float()
+    with torch.no_grad():
+        assert torch.allclose(grown.log_prob(x), first.log_prob(x), atol=1e-5)  # new blocks: the identity
+    second = train.train("pixelcnn-mnist", tmp_path / "data", tmp_path / "b", 1, limit=128, resume=tmp_path / "a",
+                         deeper=5)  # fmt: skip
+    assert len(second.blocks) == 5 and json.loads((tmp_path / "b" / "config.json").read_text())["layers"] == 5
+    assert second.blocks[4].weight.abs().sum() > 0  # the new blocks learned
+    info = json.loads((tmp_path / "b" / "training.json").read_text())
+    assert info["deepened_to_layers"] == 5 and info["epochs"] == 2
+    with pytest.raises(ValueError, match="more than the 5 blocks"):
+        second.deeper(5)
+
+
+@pytest.mark.parametrize(
+    "name, resume, message",
+    [
+        ("pixelcnn-mnist", None, "--deeper grows a trained net: give the checkpoint to grow with --resume."),
+        ("vae-mnist", "checkpoints/vae-mnist", "vae-mnist cannot grow deeper (only the PixelCNN can); drop --deeper."),
+    ],
+)
+def test_deeper_only_from_a_checkpoint_of_a_net_that_grows(name, resume, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        train.deeper_option(name, 8, resume)
+
+
+@pytest.mark.slow
 def test_a_vqvae_resumed_at_its_prior_stage_keeps_its_codes(tmp_path):
     write_mnist(tmp_path / "data", n_train=256)
     config = registry.get("vqvae-mnist").tiny_config

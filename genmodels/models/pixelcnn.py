@@ -7,6 +7,10 @@ centre: the blind spot the Gated PixelCNN removes (see `receptive_field` in `aut
 
 NOTE: residual blocks are one masked 3×3 convolution each (the paper's blocks wrap it in 1×1 convolutions and use
       h = 2 × channels); with 8,000 training images a smaller block trains faster for the same likelihood.
+
+`deeper(layers)` grows a trained net by blocks that start as the identity (zero weights, so h + block(a) = h; Chen,
+Goodfellow & Shlens 2016, "Net2Net", arXiv:1511.05641): the deeper net starts at the trained one's likelihood, and
+each block widens the receptive field by one row and one column (3 + layers rows above the pixel).
 """
 
 from __future__ import annotations
@@ -30,9 +34,22 @@ class PixelCNN(AutoregressiveModel, PyTorchModelHubMixin, **HUB_KWARGS):
     def __init__(self, channels: int = 64, layers: int = 7, height: int = 28, width: int = 28):
         super().__init__()
         self.image_shape = (1, height, width)
+        self.channels = channels
         self.first = MaskedConv2d(1, channels, (7, 7), "A")
         self.blocks = nn.ModuleList(MaskedConv2d(channels, channels, (3, 3), "B") for _ in range(layers))
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, channels, 1), nn.ReLU(), nn.Conv2d(channels, 1, 1))
+
+    def deeper(self, layers: int) -> PixelCNN:
+        """A copy with `layers` blocks: these weights, and new blocks after them that start as the identity."""
+        if layers <= len(self.blocks):
+            raise ValueError(f"deeper needs more than the {len(self.blocks)} blocks the net has; got {layers}.")
+        grown = PixelCNN(self.channels, layers, *self.image_shape[1:]).to(self.first.weight.device)
+        grown.load_state_dict(self.state_dict(), strict=False)  # the new blocks' names are not in it
+        with torch.no_grad():
+            for block in grown.blocks[len(self.blocks) :]:
+                block.weight.zero_()
+                block.bias.zero_()
+        return grown
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None, keep: dict | None = None):
         h = self.first(x)

@@ -1,9 +1,9 @@
 """PixelCNN, Gated PixelCNN and PixelRNN on binarised MNIST: maximum likelihood, exact NLL.
 
 Training: fresh binarisations every epoch, Adam with a one-cycle schedule (5 % warm-up to the peak rate, then cosine
-decay), batch 32; 1/16 of the train split is held out and the weights with the best NLL there are kept. A
-class-conditional model sees its label for 90 % of the images and "no class" (−1) for the rest, so it also samples
-unconditionally.
+decay), batch 32; 1/16 of the train split is held out and the weights with the best NLL there are kept; Ctrl-C
+(SIGINT) ends training early and saves the best epoch so far. A class-conditional model sees its label for 90 % of
+the images and "no class" (−1) for the rest, so it also samples unconditionally.
 Metrics: exact −log p(x) per image on the fixed-seed binarised test images (nats). For a class-conditional model,
 p(x) = Σ_y p(y) p(x | y) with p(y) uniform over the ten digits; the "no class" NLL and the NLL given the true label
 are reported beside it.
@@ -43,24 +43,34 @@ def train_autoregressive(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.05)
     best = KeepBest(model)
     step = data_parallel(model, lambda m, xb, label: -m.log_prob(xb, condition=label).mean())
+
+    def held_out() -> float:
+        model.eval()
+        with torch.no_grad():
+            return -model.log_prob(x_val, condition=y_val if conditional else None).mean().item()
+
+    stopped = False
     for epoch in range(epochs):
         model.train()
         total, seen = 0.0, 0
-        for idx in batches(len(x_train), 32, g):
-            xb = data.binarize(x_train[idx], g)
-            label = None
-            if conditional:
-                drop = torch.rand(len(idx), generator=g).to(x.device) < 0.1
-                label = torch.where(drop, -1, y_train[idx])
-            loss = step(xb, label)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total, seen = total + loss.item() * len(idx), seen + len(idx)
-        model.eval()
-        with torch.no_grad():
-            val = -model.log_prob(x_val, condition=y_val if conditional else None).mean().item()
+        try:
+            for idx in batches(len(x_train), 32, g):
+                xb = data.binarize(x_train[idx], g)
+                label = None
+                if conditional:
+                    drop = torch.rand(len(idx), generator=g).to(x.device) < 0.1
+                    label = torch.where(drop, -1, y_train[idx])
+                loss = step(xb, label)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                total, seen = total + loss.item() * len(idx), seen + len(idx)
+        except KeyboardInterrupt:  # Ctrl-C (SIGINT): stop, keep the best weights so far, and save them
+            log.info("stopped by the user in epoch %d; keeping the best epoch so far", epoch + 1)
+            stopped = True
+            break
+        val = held_out()
         best.update(val, epoch + 1)
         log.info(
             "epoch %d train-nll %.2f val-nll %.2f (best %.2f @ %d)",
@@ -70,8 +80,15 @@ def train_autoregressive(
             best.best,
             best.epoch,
         )
+    if best.state is None:  # stopped within the first epoch: what there is
+        best.update(held_out(), 0)
     best.restore()
-    return {"validation_images": n_val, "best_validation_nll_nats": best.best, "best_epoch": best.epoch}
+    return {
+        "validation_images": n_val,
+        "best_validation_nll_nats": best.best,
+        "best_epoch": best.epoch,
+        **({"stopped_early_after_epochs": epoch} if stopped else {}),
+    }
 
 
 @torch.no_grad()
