@@ -277,8 +277,11 @@ def test_browser_playground_flow_trains_with_progress_and_stops(browser_page):
     page.get_by_role("tab", name="Flow", exact=True).click()
     page.locator("#flow-new").click()
     expect(page.locator("#flow-density .js-plotly-plot")).to_be_visible(timeout=30_000)
-    page.locator("#flow-train").click()  # 1,000 steps by default
-    expect(page.locator("#flow-info")).to_contain_text("seconds_left", timeout=30_000)
+    page.locator("#flow-steps input[type=number]").fill("5000")  # a run that outlasts the checks on a slow machine
+    page.locator("#flow-steps input[type=number]").press("Enter")
+    page.locator("#flow-train").click()
+    expect(page.locator("#flow-info")).to_contain_text(re.compile(r'"run_steps"\s*:\s*5000'), timeout=30_000)
+    expect(page.locator("#flow-info")).to_contain_text("seconds_left")
     expect(page.locator("#flow-info .progress-text, #flow-info .progress-level")).not_to_have_count(0)
     page.locator("#flow-stop").click()
 
@@ -288,7 +291,7 @@ def test_browser_playground_flow_trains_with_progress_and_stops(browser_page):
     page.wait_for_timeout(1500)
     stopped = done()
     page.wait_for_timeout(2000)
-    assert done() == stopped < 1000, "Stop should end the run"
+    assert done() == stopped < 5000, "Stop should end the run"
     page.screenshot(path=str(ARTIFACTS / "playground-flow.png"), full_page=True)
 
 

@@ -133,6 +133,18 @@ def test_flow_training_raises_likelihood():
     assert after > before + 0.5
 
 
+def test_flow_training_sends_its_heavy_figures_every_few_frames_and_the_last(monkeypatch):
+    monkeypatch.setattr(pg, "FRAME_SECONDS", 0.0)  # one 10-step batch a frame
+    trainer, *_ = pg.flow_start(pg.make_data("preset", "Two moons", 200, 0)[0], layers=2)
+    frames = list(pg.flow_train(trainer, 95))  # 10 frames: nine of 10 steps, the last of 5
+    assert [f[-1]["run_steps_done"] for f in frames] == [*range(10, 100, 10), 95]
+    densities, curves = [f[1] for f in frames], [f[3] for f in frames]
+    redrawn = [i for i in range(len(frames)) if i == 0 or densities[i] is not densities[i - 1]]
+    assert redrawn == [0, 4, 8, 9], "every FLOW_REDRAW_FRAMES-th frame, and the last"
+    assert all(frames[i][2] is frames[i - 1][2] for i in range(1, 10) if i not in redrawn)  # the warped grid too
+    assert len({id(c) for c in curves}) == 10, "the curve comes with every frame"
+
+
 @pytest.mark.slow
 def test_default_flow_fits_the_ring_of_gaussians():
     """The playground's default flow run (4 spline couplings, 1,000 steps) comes within 0.3 nats of the ring's true

@@ -70,13 +70,21 @@ def points_file(data) -> str | None:
 TRAINING_PROGRESS = gr.Progress()
 
 
+def unchanged_skipped(frame: tuple, last: tuple, slots: range) -> list:
+    """The frame with gr.skip() in `slots` wherever the figure is the very object the last frame sent."""
+    return [gr.skip() if i in slots and i < len(last) and out is last[i] else out for i, out in enumerate(frame)]
+
+
 @user_errors
 def flow_train(trainer, steps: float, progress=TRAINING_PROGRESS):
-    """Train, with a progress bar (steps done, and Gradio's time estimate from the pace)."""
+    """Train, with a progress bar (steps done, and Gradio's time estimate from the pace); the density and the
+    warped grid are sent only when redrawn."""
+    last: tuple = ()
     for frame in pg.flow_train(trainer, steps):
         info = frame[-1]
         progress((info["run_steps_done"], info["run_steps"]), desc="training", unit="steps")
-        yield frame
+        yield unchanged_skipped(frame, last, range(1, 3))
+        last = frame
 
 
 @user_errors
@@ -84,7 +92,7 @@ def gan_play(session, speed: float):
     """Stream the GAN views; figures the task did not redraw this frame are not sent again."""
     last: tuple = ()
     for frame in pg.gan_play(session, speed):
-        yield [gr.skip() if i < len(last) and 1 <= i <= 4 and out is last[i] else out for i, out in enumerate(frame)]
+        yield unchanged_skipped(frame, last, range(1, 5))
         last = frame
 
 
@@ -201,7 +209,9 @@ def build(demo: gr.Blocks) -> None:
                                 elem_id="flow-coupling",
                             )
                             layers = gr.Slider(2, 16, value=4, step=1, label="Coupling layers")
-                            flow_steps = gr.Slider(100, 5000, value=1000, step=100, label="Steps per run")
+                            flow_steps = gr.Slider(
+                                100, 5000, value=1000, step=100, label="Steps per run", elem_id="flow-steps"
+                            )
                         with gr.Row():
                             flow_new = control("New flow", elem_id="flow-new")
                             flow_run = control("Train", variant="primary", elem_id="flow-train")

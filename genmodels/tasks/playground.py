@@ -218,32 +218,44 @@ def flow_start(data: Data | None, seed: object = 0, layers: object = 4, coupling
     return (trainer, *flow_views(trainer))
 
 
-def flow_views(trainer: FlowTrainer) -> tuple:
+def flow_views(trainer: FlowTrainer, previous: tuple = ()) -> tuple:
+    """Density, warped grid, log-likelihood curve and the JSON. With `previous` (the last frame's views, while
+    training) the density and the warped grid are those same objects: the page skips them and only redraws them
+    every FLOW_REDRAW_FRAMES frames."""
     steps, ll = zip(*trainer.history, strict=True)
     info = {"steps": trainer.steps, "mean_log_likelihood": ll[-1]}
+    heavy = previous[:2] or (figures.flow_density_figure(trainer), figures.flow_warp_figure(trainer))
     return (
-        figures.flow_density_figure(trainer),
-        figures.flow_warp_figure(trainer),
+        *heavy,
         figures.history_figure({"mean log p(x)": (steps, ll)}, "Flow: log-likelihood of the data"),
         readable(info),
     )
 
 
+# A frame's density and warped grid are ~65 kB of Plotly JSON; redrawn twice a second beside training, they kept a
+# 2-core machine's browser seconds behind the frames. The curve and the JSON (~1 kB) still come with every frame.
+FLOW_REDRAW_FRAMES = 4
+
+
 def flow_train(trainer: FlowTrainer | None, steps: object = 500) -> Iterator[tuple]:
-    """Train `steps` more steps, yielding the views every FRAME_SECONDS; the JSON tells how far this run is
+    """Train `steps` more steps, yielding the views every FRAME_SECONDS (the density and warped grid every
+    FLOW_REDRAW_FRAMES-th frame and the last, else the previous frame's objects); the JSON tells how far this run is
     (`run_steps_done` of `run_steps`) and, from the pace so far, about how long it has left (`seconds_left`)."""
     if trainer is None:
         raise ValueError("Create the flow first.")
     total = as_int(steps, "Steps", 1, 20000)
-    remaining, began = total, time.perf_counter()
+    remaining, began, views, frame = total, time.perf_counter(), (), 0
     while remaining > 0:
         start = time.perf_counter()
         with trainer.lock, one_intra_op_thread():
-            while remaining > 0 and time.perf_counter() - start < FRAME_SECONDS:
+            while True:  # at least one batch of 10 steps a frame
                 trainer.step(min(10, remaining))
                 remaining -= min(10, remaining)
-        *views, info = flow_views(trainer)
-        done, spent = total - remaining, time.perf_counter() - began
+                if remaining == 0 or time.perf_counter() - start >= FRAME_SECONDS:
+                    break
+        redraw = frame % FLOW_REDRAW_FRAMES == 0 or remaining == 0
+        *views, info = flow_views(trainer, () if redraw else tuple(views))
+        done, spent, frame = total - remaining, time.perf_counter() - began, frame + 1
         info |= {"run_steps_done": done, "run_steps": total, "seconds_left": round(spent / done * remaining, 1)}
         yield (trainer, *views, info)
 
