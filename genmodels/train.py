@@ -14,8 +14,8 @@ The loop, its losses, the default config and epochs are the model's recipe (`gen
 wall time, the recipe's own statistics) into --out; `python -m genmodels.evaluate NAME --card` then adds the
 held-out metrics and writes the model card.
 
-`--resume` starts a new run from saved weights; with `--deeper LAYERS` (a PixelCNN) the saved net first grows to
-LAYERS blocks, the new ones starting as the identity, so the run goes on from the saved likelihood.
+`--resume` starts a new run from saved weights; with `--deeper LAYERS` (a PixelCNN or a Gated PixelCNN) the saved net
+first grows to LAYERS layers, the new ones starting as the identity, so the run goes on from the saved likelihood.
 `--state FILE` (GANs, whose critic is not in the checkpoint) keeps the loop's whole state in FILE after every epoch:
 the same command started again after a stop goes on where the run was, to the weights an unbroken run reaches.
 """
@@ -87,7 +87,7 @@ def train(
         model = entry.cls.from_pretrained(resume, strict=True).to(device)
         previous = json.loads((Path(resume) / "training.json").read_text())
         if deeper:
-            model = model.deeper(deeper)
+            model = model.deeper(deeper, cpu_generator(seed))
     else:
         model = init_parameters(entry.cls(**(config or recipe.config)), cpu_generator(seed)).to(device)
     start = time.perf_counter()
@@ -142,7 +142,7 @@ def deeper_option(name: str, deeper: int | None, resume: str | Path | None) -> N
     if not resume:
         raise ValueError("--deeper grows a trained net: give the checkpoint to grow with --resume.")
     if not hasattr(registry.get(name).cls, "deeper"):
-        raise ValueError(f"{name} cannot grow deeper (only the PixelCNN can); drop --deeper.")
+        raise ValueError(f"{name} cannot grow deeper (the PixelCNNs can); drop --deeper.")
 
 
 def trainer_options(trainer, options: dict) -> dict:

@@ -198,3 +198,22 @@ def test_ctrl_c_ends_autoregressive_training_and_keeps_the_best_epoch():
     stats = entry.recipe.train(model, x, torch.zeros(160, dtype=torch.long), 4, 0)
     assert calls[:5] == [32, 32, 32, 32, 10]
     assert stats["stopped_early_after_epochs"] == 1 and stats["best_epoch"] == 1
+
+
+@pytest.mark.parametrize("name", ["pixelcnn-mnist", "gated-pixelcnn-mnist"])
+def test_a_grown_net_starts_where_it_was_and_its_cached_sampler_still_holds(name):
+    entry = registry.get(name)
+    small = entry.cls(**entry.tiny_config).double().eval()
+    depth = len(getattr(small, "blocks", getattr(small, "layers", None)))
+    grown = small.deeper(depth + 2, torch.Generator().manual_seed(3)).double().eval()
+    x = random_input(small, 4, seed=2)
+    for condition in [None, torch.tensor([2, -1, 7, 0])] if small.num_classes else [None]:
+        with torch.no_grad():
+            assert torch.allclose(grown.log_prob(x, condition=condition), small.log_prob(x, condition=condition))
+    with torch.no_grad():  # as training moves the new layers off the identity
+        for p in grown.parameters():
+            p.add_(torch.randn(p.shape, generator=torch.Generator().manual_seed(4), dtype=p.dtype) * 0.05)
+    u = torch.rand((2, 28, 28), generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    condition = torch.tensor([5, -1]) if grown.num_classes else None
+    *_, cached = sample_rows(grown, 2, uniforms=u, condition=condition)
+    assert torch.equal(cached, naive_sample(grown, 2, u, condition=condition))

@@ -73,7 +73,7 @@ def test_a_pixelcnn_resumed_deeper_starts_at_its_likelihood_and_goes_on(tmp_path
     write_mnist(tmp_path / "data", n_train=256)
     config = registry.get("pixelcnn-mnist").tiny_config  # 2 blocks
     first = train.train("pixelcnn-mnist", tmp_path / "data", tmp_path / "a", 1, config=config, limit=128)
-    grown = first.deeper(5)
+    grown = first.deeper(5, torch.Generator())
     x = (torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(0)) < 0.2).float()
     with torch.no_grad():
         assert torch.allclose(grown.log_prob(x), first.log_prob(x), atol=1e-5)  # new blocks: the identity
@@ -84,14 +84,14 @@ def test_a_pixelcnn_resumed_deeper_starts_at_its_likelihood_and_goes_on(tmp_path
     info = json.loads((tmp_path / "b" / "training.json").read_text())
     assert info["deepened_to_layers"] == 5 and info["epochs"] == 2
     with pytest.raises(ValueError, match="more than the 5 blocks"):
-        second.deeper(5)
+        second.deeper(5, torch.Generator())
 
 
 @pytest.mark.parametrize(
     "name, resume, message",
     [
         ("pixelcnn-mnist", None, "--deeper grows a trained net: give the checkpoint to grow with --resume."),
-        ("vae-mnist", "checkpoints/vae-mnist", "vae-mnist cannot grow deeper (only the PixelCNN can); drop --deeper."),
+        ("vae-mnist", "checkpoints/vae-mnist", "vae-mnist cannot grow deeper (the PixelCNNs can); drop --deeper."),
     ],
 )
 def test_deeper_only_from_a_checkpoint_of_a_net_that_grows(name, resume, message):

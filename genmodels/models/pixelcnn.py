@@ -21,7 +21,7 @@ from huggingface_hub import PyTorchModelHubMixin
 from torch import nn
 
 from .autoregressive import AutoregressiveModel, MaskedConv2d, pointwise
-from .base import HUB_KWARGS
+from .base import HUB_KWARGS, init_parameters
 
 
 class PixelCNN(AutoregressiveModel, PyTorchModelHubMixin, **HUB_KWARGS):
@@ -39,17 +39,17 @@ class PixelCNN(AutoregressiveModel, PyTorchModelHubMixin, **HUB_KWARGS):
         self.blocks = nn.ModuleList(MaskedConv2d(channels, channels, (3, 3), "B") for _ in range(layers))
         self.head = nn.Sequential(nn.ReLU(), nn.Conv2d(channels, channels, 1), nn.ReLU(), nn.Conv2d(channels, 1, 1))
 
-    def deeper(self, layers: int) -> PixelCNN:
+    def deeper(self, layers: int, generator: torch.Generator) -> PixelCNN:
         """A copy with `layers` blocks: these weights, and new blocks after them that start as the identity."""
         if layers <= len(self.blocks):
             raise ValueError(f"deeper needs more than the {len(self.blocks)} blocks the net has; got {layers}.")
-        grown = PixelCNN(self.channels, layers, *self.image_shape[1:]).to(self.first.weight.device)
+        grown = init_parameters(PixelCNN(self.channels, layers, *self.image_shape[1:]), generator)
         grown.load_state_dict(self.state_dict(), strict=False)  # the new blocks' names are not in it
         with torch.no_grad():
             for block in grown.blocks[len(self.blocks) :]:
                 block.weight.zero_()
                 block.bias.zero_()
-        return grown
+        return grown.to(self.first.weight.device)
 
     def forward(self, x: torch.Tensor, condition: torch.Tensor | None = None, keep: dict | None = None):
         h = self.first(x)
