@@ -8,9 +8,9 @@ centre: the blind spot the Gated PixelCNN removes (see `receptive_field` in `aut
 NOTE: residual blocks are one masked 3×3 convolution each (the paper's blocks wrap it in 1×1 convolutions and use
       h = 2 × channels); with 8,000 training images a smaller block trains faster for the same likelihood.
 
-`deeper(layers)` grows a trained net by blocks that start as the identity (zero weights, so h + block(a) = h; Chen,
-Goodfellow & Shlens 2016, "Net2Net", arXiv:1511.05641): the deeper net starts at the trained one's likelihood, and
-each block widens the receptive field by one row and one column (3 + layers rows above the pixel).
+`deeper(layers, generator)` grows a trained net by blocks that start as the identity (zero weights, so h + block(a) =
+h; Chen, Goodfellow & Shlens 2016, "Net2Net", arXiv:1511.05641): the deeper net starts at the trained one's
+likelihood, and each block widens the receptive field by one row and one column (3 + layers rows above the pixel).
 """
 
 from __future__ import annotations
