@@ -85,7 +85,9 @@ def sampling(model, recipe, test: HeldOut, data_root: str | Path | None) -> dict
 def data_text(training: dict) -> str:
     """What the checkpoint was trained on, in words, from its training.json (and the run it resumed, if any)."""
     earlier = training.get("resumed_from")
-    if earlier and earlier.get("train_images") != training.get("train_images"):
+    while earlier and earlier.get("train_images") == training.get("train_images"):  # the last run on other data
+        earlier = earlier.get("resumed_from")
+    if earlier:
         first = data_text(earlier).removesuffix(".")
         then = training["epochs"] - earlier.get("epochs", 0)
         images = training.get("train_images", 0)
