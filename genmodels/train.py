@@ -93,7 +93,7 @@ def train(
     start = time.perf_counter()
     stats = recipe.train(model, x, y, epochs, seed, **options, **kept)
     wall = time.perf_counter() - start + previous.get("wall_time_s", 0.0) + stats.pop("earlier_wall_time_s", 0.0)
-    epochs += previous.get("epochs", 0)
+    epochs = stats.get("stopped_early_after_epochs", epochs) + previous.get("epochs", 0)  # the epochs that ran
     model.eval()
     if world > 1:
         check_in_step(model)

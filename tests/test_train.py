@@ -87,6 +87,27 @@ def test_a_pixelcnn_resumed_deeper_starts_at_its_likelihood_and_goes_on(tmp_path
         second.deeper(5, torch.Generator())
 
 
+@pytest.mark.slow
+def test_a_run_stopped_with_ctrl_c_records_the_epochs_that_ran(tmp_path, monkeypatch):
+    from genmodels.models.pixelcnn import PixelCNN
+
+    write_mnist(tmp_path / "data", n_train=256)
+    config = registry.get("pixelcnn-mnist").tiny_config
+    train.train("pixelcnn-mnist", tmp_path / "data", tmp_path / "a", 1, config=config, limit=128)
+    score, calls = PixelCNN.log_prob, []
+
+    def interrupted_in_epoch_two(self, x, condition=None):
+        calls.append(len(x))
+        if len(calls) == 7:  # 150 images train in 4 batches of 32, then 10 are scored; Ctrl-C in epoch 2's 2nd batch
+            raise KeyboardInterrupt
+        return score(self, x, condition=condition)
+
+    monkeypatch.setattr(PixelCNN, "log_prob", interrupted_in_epoch_two)
+    train.train("pixelcnn-mnist", tmp_path / "data", tmp_path / "b", 4, limit=160, resume=tmp_path / "a")
+    info = json.loads((tmp_path / "b" / "training.json").read_text())
+    assert info["stopped_early_after_epochs"] == 1 and info["epochs"] == 1 + 1, "1 before, 1 of the 4 asked for"
+
+
 @pytest.mark.parametrize(
     "name, resume, message",
     [

@@ -232,8 +232,9 @@ def flow_views(trainer: FlowTrainer, previous: tuple = ()) -> tuple:
     )
 
 
-# A frame's density and warped grid are ~65 kB of Plotly JSON; redrawn twice a second beside training, they kept a
-# 2-core machine's browser seconds behind the frames. The curve and the JSON (~1 kB) still come with every frame.
+# A frame's density and warped grid are ~65 kB of Plotly JSON, most of what the browser redraws while training runs
+# beside it (the GAN lab's browser fell seconds behind at 5 frames a second); the curve and the JSON still come with
+# every frame.
 FLOW_REDRAW_FRAMES = 4
 
 
