@@ -169,6 +169,7 @@ PIXELCNN = _autoregressive(train_autoregressive, epochs=16, tiny_config=dict(cha
 GATED_PIXELCNN = _autoregressive(
     partial(train_autoregressive, lr=2e-3),
     epochs=22,
+    # a fresh run's size; the bundled net trained at it, then grew to 14 layers (`train --deeper 14`)
     config=dict(channels=48, layers=8, kernel=3, first_kernel=7, vertical_residual=True),
     tiny_config=dict(channels=8, layers=3, kernel=3, vertical_residual=True),  # 3: a vertical residual that is used
     conditional=True,
